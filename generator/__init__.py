@@ -1,0 +1,1 @@
+"""gen: parametric deep-learning exam generator with exact, worked answer keys."""

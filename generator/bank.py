@@ -1,0 +1,120 @@
+"""Banks: the YAML file an instructor writes. Read with yaml.safe_load (data, never
+code) and validated into plain dataclasses; every error names the file and, where
+YAML knows it, the line and column."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import BankError, GenError
+from .family import get_family
+
+BANK_DIR = Path(__file__).resolve().parent.parent / "banks"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One problem of the exam: a family, its points and its options."""
+
+    family: str
+    points: Fraction
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Bank:
+    name: str
+    title: str
+    slots: list[Slot]
+    course: str = ""
+    date: dt.date | None = None
+    instructions: str = ""
+
+
+def find_bank(name_or_path: str) -> Path:
+    """`--bank NAME` -> banks/NAME.yaml; anything that looks like a path is a path."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise BankError(f"bank file {str(path)!r} not found")
+        return path
+    candidate = BANK_DIR / f"{name_or_path}.yaml"
+    if not candidate.is_file():
+        known = sorted(p.stem for p in BANK_DIR.glob("*.yaml"))
+        raise BankError(f"no bank named {name_or_path!r}", hint=f"known banks: {', '.join(known)}")
+    return candidate
+
+
+def load_bank(name_or_path: str) -> Bank:
+    path = find_bank(name_or_path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise BankError(f"not valid YAML: {exc.problem}", where=where) from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise BankError(f"cannot read bank: {exc}", where=str(path)) from None
+    return parse_bank(data, name=path.stem, where=str(path))
+
+
+def parse_bank(data: Any, *, name: str, where: str) -> Bank:
+    if not isinstance(data, dict):
+        raise BankError("a bank is a mapping with at least `title` and `problems`", where=where)
+    title = data.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise BankError("`title` is required and must be text", where=where)
+    problems = data.get("problems")
+    if not isinstance(problems, list) or not problems:
+        raise BankError("`problems` must be a non-empty list", where=where)
+    slots = [_parse_slot(entry, where=f"{where}: problem {i}") for i, entry in enumerate(problems, 1)]
+    date = data.get("date")
+    if date is not None and not isinstance(date, dt.date):
+        raise BankError("`date` must be a date like 2026-12-01", where=where)
+    return Bank(
+        name=name,
+        title=title,
+        slots=slots,
+        course=_text(data.get("course"), "course", where),
+        date=date,
+        instructions=_text(data.get("instructions"), "instructions", where),
+    )
+
+
+def _text(value: Any, key: str, where: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str | int | float):
+        raise BankError(f"`{key}` must be text", where=where)
+    return str(value)
+
+
+def _parse_slot(entry: Any, *, where: str) -> Slot:
+    if not isinstance(entry, dict) or "family" not in entry:
+        raise BankError("each problem needs a `family`", where=where)
+    points = _points(entry.get("points", 10), where)
+    options = entry.get("options") or {}
+    if not isinstance(options, dict):
+        raise BankError("`options` must be a mapping", where=where)
+    family = get_family(str(entry["family"]))
+    try:
+        family.resolve_options(options)  # fail early, naming the problem
+    except GenError as exc:
+        exc.where = where
+        raise
+    return Slot(family=family.id, points=points, options=options)
+
+
+def _points(value: Any, where: str) -> Fraction:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BankError(f"points must be a positive number, got {value!r}", where=where)
+    points = Fraction(str(value))
+    if points <= 0:
+        raise BankError(f"points must be positive, got {value!r}", where=where)
+    return points

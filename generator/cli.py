@@ -1,0 +1,117 @@
+"""The `gen` command line: parses arguments, calls one pipeline function, shows
+errors. No logic lives here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from . import numbers
+from .bank import load_bank
+from .errors import GenError
+from .family import load_families
+from .pipeline import render_problem, write_exam
+from .variants import draw_exam, make_problem
+
+
+class _Shown(click.ClickException):
+    """A GenError on its way to the terminal, with the error's own exit status."""
+
+    def __init__(self, error: GenError):
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GenError as exc:
+            raise _Shown(exc) from None
+
+
+SEED = click.IntRange(min=0, max=2**63 - 1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Generate deep-learning exams with exact, worked answer keys."""
+
+
+@cli.command("list")
+def list_families() -> None:
+    """List the problem families, one line each."""
+    registry = load_families()
+    width = max(len(name) for name in registry)
+    for name in sorted(registry):
+        click.echo(f"{name:<{width}}  {registry[name].title}")
+
+
+@cli.command()
+@click.argument("family")
+@click.option("--seed", type=SEED, required=True, help="Seed of the problem.")
+@click.option("--options", "options_yaml", default=None, metavar="YAML",
+              help='Family options as YAML, e.g. "{channels: [64, 128]}".')
+@click.option("--json", "as_json", is_flag=True, help="Print the contract's JSON object.")
+@click.option("--tex", "as_tex", is_flag=True, help="Print the LaTeX statement and solution.")
+def problem(family: str, seed: int, options_yaml: str | None, as_json: bool, as_tex: bool) -> None:
+    """Draw one problem of FAMILY and show it with its solution."""
+    item = make_problem(family, seed, _parse_options(options_yaml))
+    if as_json:
+        obj = item.contract()
+        for field in ("number", "points"):
+            obj.pop(field)
+        click.echo(json.dumps(obj, indent=2, ensure_ascii=False))
+        return
+    if as_tex:
+        rendered = render_problem(item)
+        click.echo(f"{rendered['statement']}\n\n% --- solution ---\n{rendered['solution']}")
+        return
+    click.echo(f"{item.family.id}, seed {seed}: {item.family.title}")
+    click.echo("params:")
+    for name, value in item.params.items():
+        click.echo(f"  {name} = {_text(value)}")
+    click.echo("answers:")
+    for name, value in item.solution.answers.items():
+        click.echo(f"  {name} = {_text(value)}")
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return json.dumps(numbers.to_json(value))
+    if isinstance(value, dict):
+        return json.dumps(numbers.to_json(value))
+    return numbers.text_value(value)
+
+
+def _parse_options(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise GenError(f"--options is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise GenError("--options must be a YAML mapping, e.g. '{channels: [64, 128]}'")
+    return data
+
+
+@cli.command()
+@click.option("--bank", default="default", show_default=True, metavar="NAME|PATH",
+              help="A bank in banks/ by name, or a path to a YAML bank file.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Exam seed.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("output"),
+              show_default=True, help="Folder for the exam, key and answers.json.")
+def exam(bank: str, seed: int, out: Path) -> None:
+    """Make an exam and its answer key (PDF and LaTeX) plus answers.json."""
+    drawn = draw_exam(load_bank(bank), seed)
+    written = write_exam(drawn, out)
+    click.echo(f"variant {drawn.variant}: wrote " + ", ".join(str(p) for p in written))
+
+
+def main() -> None:
+    cli(prog_name="gen")

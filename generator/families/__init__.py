@@ -1,0 +1,1 @@
+"""Problem families: one module each, found automatically by generator.family."""

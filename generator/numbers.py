@@ -1,0 +1,133 @@
+"""Exact numbers: parsing, the contract's JSON form, and LaTeX/decimal display.
+
+Every value in the solution path is a sympy Integer or Rational; floats never appear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sympy as sp
+
+Exact = sp.Rational  # sympy.Integer is a subclass of Rational
+
+
+def exact(value: Any) -> sp.Rational:
+    """Parse an int, a fraction/decimal string or a sympy number into an exact Rational.
+
+    Floats are refused: they would bring binary rounding into the key.
+    """
+    if isinstance(value, bool | float):
+        raise TypeError(f"refusing inexact value {value!r}")
+    result = sp.Rational(value) if not isinstance(value, sp.Rational) else value
+    if not isinstance(result, sp.Rational):
+        raise TypeError(f"not a rational number: {value!r}")
+    return result
+
+
+def tenths(*values: int) -> list[sp.Rational]:
+    """Integers counted in tenths, e.g. tenths(3, -5) == [3/10, -1/2]."""
+    return [sp.Rational(v, 10) for v in values]
+
+
+def to_json(value: Any) -> Any:
+    """The contract's form: JSON integers for integers, "p/q" strings for other
+    rationals, lists for vectors and matrices, booleans and strings unchanged."""
+    if isinstance(value, bool | str) or value is None:
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, sp.Integer):
+        return int(value)
+    if isinstance(value, sp.Rational):
+        return str(value)
+    if isinstance(value, sp.MatrixBase):
+        return [[to_json(x) for x in row] for row in value.tolist()]
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, Sequence):
+        return [to_json(v) for v in value]
+    raise TypeError(f"no exact JSON form for {value!r} ({type(value).__name__})")
+
+
+def terminates(value: sp.Rational) -> bool:
+    """True when the decimal expansion of value is finite (denominator 2^a 5^b)."""
+    q = int(exact(value).q)
+    for p in (2, 5):
+        while q % p == 0:
+            q //= p
+    return q == 1
+
+
+def decimal(value: Any, places: int = 4) -> str:
+    """Decimal text: exact when the expansion terminates, otherwise rounded to
+    `places` digits (rounding half away from zero, done in integers)."""
+    r = exact(value)
+    if terminates(r):
+        digits = 0
+        while (r * 10**digits).q != 1:
+            digits += 1
+        return _fixed(r, digits)
+    return _fixed(r, places)
+
+
+def _fixed(r: sp.Rational, digits: int) -> str:
+    scaled = abs(r) * 10**digits
+    n = int(sp.floor(scaled + sp.Rational(1, 2)))
+    sign = "-" if r < 0 and n != 0 else ""
+    if digits == 0:
+        return f"{sign}{n}"
+    whole, frac = divmod(n, 10**digits)
+    return f"{sign}{whole}.{frac:0{digits}d}"
+
+
+def grouped(n: Any, sep: str = ",") -> str:
+    """An integer with thousands separators: 147840 -> 147,840."""
+    value = int(exact(n))
+    return f"{value:,}".replace(",", sep)
+
+
+def tex_number(value: Any) -> str:
+    """Exact LaTeX for a number: integers grouped with thin spaces, terminating
+    rationals as decimals, others as fractions."""
+    r = exact(value)
+    if r.q == 1:
+        return grouped(r, sep="\\,") if abs(r) >= 10000 else str(int(r))
+    if terminates(r):
+        return decimal(r)
+    sign = "-" if r < 0 else ""
+    return f"{sign}\\frac{{{abs(r.p)}}}{{{r.q}}}"
+
+
+def tex_fraction(value: Any) -> str:
+    """LaTeX for a rational always as a fraction (integers stay integers)."""
+    r = exact(value)
+    if r.q == 1:
+        return tex_number(r)
+    sign = "-" if r < 0 else ""
+    return f"{sign}\\frac{{{abs(r.p)}}}{{{r.q}}}"
+
+
+def tex_matrix(rows: Any, env: str = "bmatrix") -> str:
+    """LaTeX matrix of exact numbers; a flat list is shown as a column vector."""
+    if isinstance(rows, sp.MatrixBase):
+        rows = rows.tolist()
+    rows = [r if isinstance(r, list | tuple) else [r] for r in rows]
+    body = r" \\ ".join(" & ".join(tex_number(x) for x in row) for row in rows)
+    return f"\\begin{{{env}}} {body} \\end{{{env}}}"
+
+
+def text_value(value: Any) -> str:
+    """Plain-text display for the terminal: exact value plus decimal when it differs."""
+    if isinstance(value, bool | str):
+        return str(value)
+    if isinstance(value, list | tuple | sp.MatrixBase):
+        items = value.tolist() if isinstance(value, sp.MatrixBase) else value
+        return "[" + ", ".join(text_value(v) for v in items) + "]"
+    r = exact(value)
+    shown = str(r)
+    if r.q != 1:
+        dec = decimal(r)
+        shown += f" = {dec}" if terminates(r) else f" ≈ {dec}"
+    return shown

@@ -1,0 +1,92 @@
+"""The exam pipeline's last stages: drawn exam -> LaTeX (exam and key) -> PDFs ->
+files. Each stage is a small function with plain data in and out."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from .compile import compile_pdf, epoch_for
+from .errors import GenError
+from .files import prepare_dir, write_atomic
+from .render import Tex, render_block, render_template
+from .variants import Exam, Problem
+
+
+def problem_context(problem: Problem) -> dict[str, Any]:
+    """What a family template sees: p(arams), a(nswers), w(ork), o(ptions)."""
+    return {
+        "p": problem.params,
+        "a": problem.solution.answers,
+        "w": problem.solution.work,
+        "o": problem.options,
+    }
+
+
+def render_problem(problem: Problem) -> dict[str, Any]:
+    context = problem_context(problem)
+    return {
+        "title": problem.family.title,
+        "points": _points_text(problem.points),
+        "statement": render_block(problem.family.template, "statement", context),
+        "solution": render_block(problem.family.template, "solution", context),
+    }
+
+
+def render_exam(exam: Exam, *, key: bool) -> str:
+    bank = exam.bank
+    context = {
+        "key": key,
+        "exam": {
+            "title": bank.title,
+            "course": bank.course,
+            "date": bank.date.isoformat() if bank.date else "",
+            "instructions": bank.instructions,
+            "variant": exam.variant,
+            "student": exam.student,
+            "total_points": _points_text(exam.total_points),
+        },
+        "problems": [render_problem(p) for p in exam.problems],
+    }
+    return render_template("exam.tex", context)
+
+
+def _points_text(points: Fraction) -> Tex:
+    return Tex(str(points.numerator) if points.denominator == 1 else f"{float(points):g}")
+
+
+def answers_json(exam: Exam) -> str:
+    return json.dumps(exam.contract(), indent=2, ensure_ascii=False) + "\n"
+
+
+def write_exam(exam: Exam, out_dir: Path, *, make_pdf: bool = True) -> list[Path]:
+    """Write exam.tex, key.tex, answers.json, then exam.pdf and key.pdf.
+
+    The sources are written first so they exist even when LaTeX is missing or fails;
+    a PDF is replaced only by a complete new one, and a failed build removes the old
+    PDFs so no stale key is left next to new sources."""
+    prepare_dir(out_dir)
+    sources = {"exam": render_exam(exam, key=False), "key": render_exam(exam, key=True)}
+    written = []
+    for name, tex in sources.items():
+        write_atomic(out_dir / f"{name}.tex", tex)
+        written.append(out_dir / f"{name}.tex")
+    write_atomic(out_dir / "answers.json", answers_json(exam))
+    written.append(out_dir / "answers.json")
+    if not make_pdf:
+        return written
+    try:
+        pdfs = {
+            name: compile_pdf(tex, epoch=epoch_for(exam.bank.date), label=f"{name}.tex")
+            for name, tex in sources.items()
+        }
+    except GenError:
+        for name in sources:
+            (out_dir / f"{name}.pdf").unlink(missing_ok=True)
+        raise
+    for name, pdf in pdfs.items():
+        write_atomic(out_dir / f"{name}.pdf", pdf)
+        written.append(out_dir / f"{name}.pdf")
+    return written
