@@ -39,6 +39,17 @@ class Solution:
     work: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Slip:
+    """A typical mistake: `answer` computed with one step done wrong. `says` is the
+    feedback in plain words ("you left out the BatchNorm parameters")."""
+
+    answer: str
+    name: str
+    says: str
+    value: Any
+
+
 class Family:
     """Base class of every problem family; subclasses set the class attributes and
     implement draw and solve."""
@@ -54,6 +65,10 @@ class Family:
     def solve(self, params: dict[str, Any]) -> Solution:
         """Exact answers (sympy Integer/Rational) and the worked steps' values."""
         raise NotImplementedError
+
+    def slips(self, params: dict[str, Any], solution: Solution) -> list[Slip]:
+        """Typical mistakes, each the solver with one step changed."""
+        return []
 
     def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
         """Well-posedness invariants of a drawn variant; returns what is violated."""

@@ -10,7 +10,6 @@ from typing import Any
 
 import jinja2
 import sympy as sp
-from pylatex.utils import escape_latex
 
 from . import numbers
 
@@ -21,9 +20,22 @@ class Tex(str):
     """LaTeX produced by the generator itself: printed as is."""
 
 
+# Each character that TeX would interpret, as a command that prints it. Quotes and
+# hyphens are included so that ligatures (O'Brien -> O’Brien, -- -> en dash) and
+# T1's curly quotes do not change what the user wrote.
+_ESCAPES = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
+    "#": r"\#", "%": r"\%", "_": r"\_", "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}", "'": r"\textquotesingle{}", "`": r"\textasciigrave{}",
+    '"': r"\textquotedbl{}", "-": "-{}", "<": r"\textless{}", ">": r"\textgreater{}",
+    "|": r"\textbar{}", "\n": " ", "\r": " ", "\t": " ",
+}
+_ESCAPE_TABLE = str.maketrans(_ESCAPES)
+
+
 def escape(text: Any) -> Tex:
     """User text -> LaTeX that prints it literally (braces, backslashes, ^^, %...)."""
-    return Tex(escape_latex(str(text)).replace("\n", " "))
+    return Tex(str(text).translate(_ESCAPE_TABLE))
 
 
 def _finalize(value: Any) -> Any:

@@ -36,6 +36,7 @@ class Problem:
             "options": self.options,
             "params": to_json(self.params),
             "answers": to_json(self.solution.answers),
+            "slips": distinct_slips(self),
         }
 
 
@@ -60,6 +61,18 @@ class Exam:
             "total_points": _points_json(self.total_points),
             "problems": [p.contract() for p in self.problems],
         }
+
+
+def distinct_slips(problem: Problem) -> dict[str, list[dict[str, Any]]]:
+    """For each answer, the slips whose values differ from it and from each other."""
+    result: dict[str, list[dict[str, Any]]] = {}
+    for slip in problem.family.slips(problem.params, problem.solution):
+        value = to_json(slip.value)
+        seen = result.setdefault(slip.answer, [])
+        correct = to_json(problem.solution.answers[slip.answer])
+        if value != correct and all(value != s["value"] for s in seen):
+            seen.append({"name": slip.name, "says": slip.says, "value": value})
+    return {name: slips for name, slips in result.items() if slips}
 
 
 def _points_json(points: Fraction) -> int | str:

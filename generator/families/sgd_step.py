@@ -8,20 +8,13 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..family import Family, Option, Solution, int_in, register
+from ..draws import decimal, pick
+from ..family import Family, Option, Slip, Solution, int_in, register
 
 # Learning rates and decay strengths an instructor would write on the board; with
 # decimal weights and gradients every answer terminates as a short decimal.
 LEARNING_RATES = ["1/10", "1/20", "1/50", "1/100", "1/5", "1/4", "1/2"]
 DECAYS = ["1/10", "1/20", "1/50", "1/100", "1/5", "1/1000"]
-
-
-def _decimal(rng: np.random.Generator, places: int, limit: int) -> sp.Rational:
-    """A non-zero decimal with `places` digits after the point, |value| <= limit."""
-    scale = 10**places
-    magnitude = int(rng.integers(1, limit * scale + 1))
-    sign = 1 if rng.integers(0, 2) else -1
-    return sp.Rational(sign * magnitude, scale)
 
 
 @register
@@ -35,10 +28,10 @@ class SgdStep(Family):
     def draw(self, rng: np.random.Generator, options: dict[str, Any]) -> dict[str, Any]:
         places = options["places"]
         return {
-            "lr": sp.Rational(LEARNING_RATES[rng.integers(len(LEARNING_RATES))]),
-            "weight_decay": sp.Rational(DECAYS[rng.integers(len(DECAYS))]),
-            "w": _decimal(rng, places, 2),
-            "grad": _decimal(rng, places, 1),
+            "lr": sp.Rational(pick(rng, LEARNING_RATES)),
+            "weight_decay": sp.Rational(pick(rng, DECAYS)),
+            "w": decimal(rng, places, 2),
+            "grad": decimal(rng, places, 1),
         }
 
     def solve(self, params: dict[str, Any]) -> Solution:
@@ -57,6 +50,19 @@ class SgdStep(Family):
                 "shrunk_w": shrink * w,
             },
         )
+
+    def slips(self, params: dict[str, Any], solution: Solution) -> list[Slip]:
+        lr, decay, w, grad = (params[k] for k in ("lr", "weight_decay", "w", "grad"))
+        return [
+            Slip("w_decay", "decay_sign", "you added the weight-decay term with the wrong sign",
+                 w - lr * (grad - decay * w)),
+            Slip("w_decay", "half_lambda", "you used lambda/2 instead of lambda (the derivative of "
+                 "lambda/2 w^2 is lambda w)", w - lr * (grad + decay * w / 2)),
+            Slip("w_decay", "lr_on_data_only", "you applied the learning rate to the data gradient only",
+                 w - lr * grad - decay * w),
+            Slip("w_plain", "wrong_direction", "you stepped along the gradient instead of against it",
+                 w + lr * grad),
+        ]
 
     def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
         a = solution.answers
