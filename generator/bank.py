@@ -102,8 +102,8 @@ def _parse_slot(entry: Any, *, where: str) -> Slot:
     options = entry.get("options") or {}
     if not isinstance(options, dict):
         raise BankError("`options` must be a mapping", where=where)
-    family = get_family(str(entry["family"]))
     try:
+        family = get_family(str(entry["family"]))
         family.resolve_options(options)  # fail early, naming the problem
     except GenError as exc:
         exc.where = where

@@ -2,17 +2,25 @@ import pytest
 import torch
 from oracle import as_float
 
+from generator.family import get_family
+from generator.numbers import exact
 from generator.variants import make_problem
 
 SEEDS = range(300)
 
 
-def _torch_step(w: float, grad: float, lr: float, decay: float) -> float:
-    """One torch.optim.SGD step on a parameter whose loss gradient is `grad`."""
+def _torch_steps(w: float, grads: list[float], lr: float, decay: float, momentum: float = 0.0,
+                 decoupled: bool = False) -> float:
+    """torch.optim.SGD steps on a parameter whose data-loss gradients are `grads`.
+    Decoupled decay (AdamW's idea) shrinks the parameter before each decay-free step."""
     param = torch.nn.Parameter(torch.tensor([w]))
-    optimizer = torch.optim.SGD([param], lr=lr, weight_decay=decay)
-    param.grad = torch.tensor([grad])
-    optimizer.step()
+    optimizer = torch.optim.SGD([param], lr=lr, momentum=momentum, weight_decay=0.0 if decoupled else decay)
+    for grad in grads:
+        if decoupled:
+            with torch.no_grad():
+                param.mul_(1 - lr * decay)
+        param.grad = torch.tensor([grad])
+        optimizer.step()
     return param.item()
 
 
@@ -20,18 +28,45 @@ def _torch_step(w: float, grad: float, lr: float, decay: float) -> float:
 def test_matches_torch_sgd(seed):
     obj = make_problem("sgd_step", seed).contract()
     p, a = {k: as_float(v) for k, v in obj["params"].items()}, obj["answers"]
-    assert _torch_step(p["w"], p["grad"], p["lr"], 0.0) == pytest.approx(as_float(a["w_plain"]), abs=1e-12)
-    assert _torch_step(p["w"], p["grad"], p["lr"], p["weight_decay"]) == pytest.approx(
+    assert _torch_steps(p["w"], [p["grad"]], p["lr"], 0.0) == pytest.approx(as_float(a["w_plain"]), abs=1e-12)
+    assert _torch_steps(p["w"], [p["grad"]], p["lr"], p["weight_decay"]) == pytest.approx(
         as_float(a["w_decay"]), abs=1e-12
     )
 
 
+@pytest.mark.parametrize("seed", range(200))
+def test_momentum_matches_torch(seed):
+    obj = make_problem("sgd_step", seed, {"momentum": True}).contract()
+    p, a = {k: as_float(v) for k, v in obj["params"].items()}, obj["answers"]
+    grads = [p["grad"], p["grad2"]]
+    coupled = _torch_steps(p["w"], grads, p["lr"], p["weight_decay"], p["momentum"])
+    decoupled = _torch_steps(p["w"], grads, p["lr"], p["weight_decay"], p["momentum"], decoupled=True)
+    assert coupled == pytest.approx(as_float(a["w_momentum_coupled"]), abs=1e-12)
+    assert decoupled == pytest.approx(as_float(a["w_momentum_decoupled"]), abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_answers_are_short_terminating_decimals(seed):
+    answers = make_problem("sgd_step", seed).solution.answers
+    for value in answers.values():
+        assert (value * 10**6).q == 1, value
+
+
 def test_sheet_000_q2():
     """Sheet 000 Q2: eta 0.05, lambda 0.02, w 0.80, gradient 0.30 -> 0.785 and 0.7842."""
-    from generator.family import get_family
-    from generator.numbers import exact
-
     params = {"lr": exact("0.05"), "weight_decay": exact("0.02"), "w": exact("0.80"), "grad": exact("0.30")}
     answers = get_family("sgd_step").solve(params).answers
     assert answers["w_plain"] == exact("0.785")
     assert answers["w_decay"] == exact("0.7842")
+    assert answers["shrink_factor"] == exact("0.999")
+
+
+def test_slips_differ_from_the_answer():
+    family = get_family("sgd_step")
+    counts: dict[str, int] = {}
+    for seed in range(200):
+        problem = make_problem("sgd_step", seed, {"momentum": True})
+        for slip in family.slips(problem.params, problem.solution):
+            counts[slip.name] = counts.get(slip.name, 0) + (slip.value != problem.solution.answers[slip.answer])
+    assert len(counts) >= 2
+    assert all(n >= 190 for n in counts.values()), counts

@@ -1,5 +1,7 @@
 """One SGD step with and without L2 weight decay (PyTorch's definition: the decay
-term lambda*w is added to the gradient), and the equivalent shrinkage form."""
+term lambda*w is added to the gradient) and the equivalent shrinkage form; with the
+`momentum` option also two heavy-ball steps, with coupled (torch.optim.SGD) versus
+decoupled (AdamW-style) decay."""
 
 from __future__ import annotations
 
@@ -9,12 +11,13 @@ import numpy as np
 import sympy as sp
 
 from ..draws import decimal, pick
-from ..family import Family, Option, Slip, Solution, int_in, register
+from ..family import Family, Option, Slip, Solution, boolean, int_in, register
 
-# Learning rates and decay strengths an instructor would write on the board; with
-# decimal weights and gradients every answer terminates as a short decimal.
-LEARNING_RATES = ["1/10", "1/20", "1/50", "1/100", "1/5", "1/4", "1/2"]
-DECAYS = ["1/10", "1/20", "1/50", "1/100", "1/5", "1/1000"]
+# Pairs an instructor would write on the board: eta * lambda has at most four
+# decimals, so with two-decimal weights every answer is a short terminating decimal.
+LEARNING_RATES = ["1/10", "1/20", "1/5", "1/2", "1/4"]
+DECAYS = ["1/10", "1/20", "1/50", "1/100", "1/5"]
+MOMENTA = ["1/2", "9/10", "4/5"]
 
 
 @register
@@ -22,38 +25,51 @@ class SgdStep(Family):
     id = "sgd_step"
     title = "One SGD step with and without weight decay"
     options = {
-        "places": Option(2, "digits after the decimal point of w and the gradient", int_in(1, 2)),
+        "places": Option(2, "digits after the decimal point of w and the gradients", int_in(1, 2)),
+        "momentum": Option(False, "add two momentum steps, coupled versus decoupled decay", boolean),
     }
 
     def draw(self, rng: np.random.Generator, options: dict[str, Any]) -> dict[str, Any]:
         places = options["places"]
-        return {
+        params = {
             "lr": sp.Rational(pick(rng, LEARNING_RATES)),
             "weight_decay": sp.Rational(pick(rng, DECAYS)),
             "w": decimal(rng, places, 2),
             "grad": decimal(rng, places, 1),
         }
+        if options["momentum"]:
+            params["momentum"] = sp.Rational(pick(rng, MOMENTA))
+            params["grad2"] = decimal(rng, places, 1)
+        return params
 
     def solve(self, params: dict[str, Any]) -> Solution:
         lr, decay, w, grad = (params[k] for k in ("lr", "weight_decay", "w", "grad"))
         decay_term = decay * w
         shrink = 1 - lr * decay
-        w_plain = w - lr * grad
-        w_decay = w - lr * (grad + decay_term)
-        return Solution(
-            answers={"w_plain": w_plain, "w_decay": w_decay, "shrink_factor": shrink},
-            work={
-                "step_plain": lr * grad,
-                "decay_term": decay_term,
-                "total_grad": grad + decay_term,
-                "step_decay": lr * (grad + decay_term),
-                "shrunk_w": shrink * w,
-            },
-        )
+        answers = {
+            "w_plain": w - lr * grad,
+            "w_decay": w - lr * (grad + decay_term),
+            "shrink_factor": shrink,
+        }
+        work = {
+            "step_plain": lr * grad,
+            "decay_term": decay_term,
+            "total_grad": grad + decay_term,
+            "step_decay": lr * (grad + decay_term),
+            "shrunk_w": shrink * w,
+        }
+        if "momentum" in params:
+            grads = [grad, params["grad2"]]
+            coupled = momentum_steps(w, grads, lr, params["momentum"], decay, decoupled=False)
+            decoupled = momentum_steps(w, grads, lr, params["momentum"], decay, decoupled=True)
+            answers["w_momentum_coupled"] = coupled[-1]["w"]
+            answers["w_momentum_decoupled"] = decoupled[-1]["w"]
+            work |= {"coupled": coupled, "decoupled": decoupled}
+        return Solution(answers=answers, work=work)
 
     def slips(self, params: dict[str, Any], solution: Solution) -> list[Slip]:
         lr, decay, w, grad = (params[k] for k in ("lr", "weight_decay", "w", "grad"))
-        return [
+        slips = [
             Slip("w_decay", "decay_sign", "you added the weight-decay term with the wrong sign",
                  w - lr * (grad - decay * w)),
             Slip("w_decay", "half_lambda", "you used lambda/2 instead of lambda (the derivative of "
@@ -62,7 +78,15 @@ class SgdStep(Family):
                  w - lr * grad - decay * w),
             Slip("w_plain", "wrong_direction", "you stepped along the gradient instead of against it",
                  w + lr * grad),
+            Slip("shrink_factor", "no_lr_in_shrink", "you left the learning rate out of the shrink factor",
+                 1 - decay),
         ]
+        if "momentum" in params:
+            grads = [grad, params["grad2"]]
+            no_velocity = momentum_steps(w, grads, lr, 0, decay, decoupled=False)[-1]["w"]
+            slips.append(Slip("w_momentum_coupled", "no_momentum",
+                              "you ignored the velocity and took plain SGD steps", no_velocity))
+        return slips
 
     def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
         a = solution.answers
@@ -71,4 +95,21 @@ class SgdStep(Family):
             problems.append("weight decay changes nothing")
         if a["w_decay"] != a["shrink_factor"] * params["w"] - params["lr"] * params["grad"]:
             problems.append("shrinkage form disagrees with the update")
+        if "momentum" in params and a["w_momentum_coupled"] == a["w_momentum_decoupled"]:
+            problems.append("coupled and decoupled decay agree, so the contrast shows nothing")
         return problems
+
+
+def momentum_steps(w: sp.Rational, grads: list[sp.Rational], lr: sp.Rational, mu: sp.Rational,
+                   decay: sp.Rational, *, decoupled: bool) -> list[dict[str, sp.Rational]]:
+    """Steps of torch.optim.SGD's heavy ball (v <- mu v + g, first v = g; w <- w - lr v).
+    Coupled decay adds decay*w to g; decoupled decay shrinks w by (1 - lr*decay) first
+    and leaves the velocity alone, as AdamW does."""
+    steps, velocity = [], None
+    for data_grad in grads:
+        g = data_grad if decoupled else data_grad + decay * w
+        velocity = g if velocity is None else mu * velocity + g
+        start = (1 - lr * decay) * w if decoupled else w
+        w = start - lr * velocity
+        steps.append({"g": g, "v": velocity, "start": start, "w": w})
+    return steps
