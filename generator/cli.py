@@ -3,7 +3,11 @@ errors. No logic lives here."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +15,12 @@ import click
 import yaml
 
 from . import numbers
-from .bank import load_bank
+from .bank import Bank, load_bank
+from .classroom import build_class
 from .errors import GenError
 from .family import load_families
 from .pipeline import render_problem, write_exam
+from .roster import load_roster
 from .variants import draw_exam, make_problem
 
 
@@ -106,11 +112,39 @@ def _parse_options(text: str | None) -> dict[str, Any]:
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Exam seed.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("output"),
               show_default=True, help="Folder for the exam, key and answers.json.")
-def exam(bank: str, seed: int, out: Path) -> None:
-    """Make an exam and its answer key (PDF and LaTeX) plus answers.json."""
-    drawn = draw_exam(load_bank(bank), seed)
+@click.option("--roster", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="CSV with id and name columns: one variant per student.")
+@click.option("--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="cores",
+              help="pdflatex processes run at once (with --roster).")
+@click.option("--only", default=None, metavar="ID", help="With --roster: rebuild this student only.")
+def exam(bank: str, seed: int, out: Path, roster: Path | None, jobs: int, only: str | None) -> None:
+    """Make an exam and its answer key (PDF and LaTeX) plus answers.json;
+    with --roster, one per student plus exams.pdf, keys.pdf and answers.csv."""
+    loaded = load_bank(bank)
+    if roster is not None:
+        _exam_for_class(loaded, seed, out, roster, jobs, only)
+        return
+    if only is not None:
+        raise GenError("--only needs --roster")
+    drawn = draw_exam(loaded, seed)
     written = write_exam(drawn, out)
     click.echo(f"variant {drawn.variant}: wrote " + ", ".join(str(p) for p in written))
+
+
+def _exam_for_class(bank: Bank, seed: int, out: Path, roster: Path, jobs: int, only: str | None) -> None:
+    students = load_roster(roster)
+    started = time.perf_counter()
+    count = 1 if only else len(students)
+    show = sys.stderr.isatty()
+    with click.progressbar(length=count, label="compiling", file=sys.stderr if show else io.StringIO()) as bar:
+        result = build_class(bank, seed, students, out, jobs=jobs, only=only, progress=bar.update)
+    for student_id, reason in result.failed.items():
+        click.echo(f"student {student_id}: {reason}", err=True)
+    seconds = time.perf_counter() - started
+    click.echo(f"{len(result.done)} of {count} students done in {seconds:.1f} s; files in {out}"
+               + (f"; {len(result.failed)} failed" if result.failed else ""))
+    if result.failed:
+        raise SystemExit(1)
 
 
 def main() -> None:

@@ -41,6 +41,11 @@ def epoch_for(date: dt.date | None) -> int:
 def compile_pdf(tex: str, *, epoch: int = DEFAULT_EPOCH, label: str = "document") -> bytes:
     """Compile LaTeX source to PDF bytes in one pdflatex pass, or raise LatexError
     carrying the log's error lines."""
+    return compile_tex(tex, epoch=epoch, label=label)[0]
+
+
+def compile_tex(tex: str, *, epoch: int = DEFAULT_EPOCH, label: str = "document") -> tuple[bytes, str]:
+    """Like compile_pdf, and also return pdflatex's log (it carries the page map)."""
     pdflatex = require_pdflatex()
     with tempfile.TemporaryDirectory(prefix="gen-tex-") as tmp:
         workdir = Path(tmp)
@@ -72,7 +77,7 @@ def compile_pdf(tex: str, *, epoch: int = DEFAULT_EPOCH, label: str = "document"
         errors = _error_lines(log_text)
         if not pdf.exists() or errors:
             raise LatexError(f"{label}: LaTeX failed:\n{errors or _tail(log_text)}")
-        return pdf.read_bytes()
+        return pdf.read_bytes(), log_text
 
 
 _ERROR = re.compile(r"^(!|\./doc\.tex:\d+: )")

@@ -35,22 +35,34 @@ def render_problem(problem: Problem) -> dict[str, Any]:
     }
 
 
-def render_exam(exam: Exam, *, key: bool) -> str:
+def exam_parts(exam: Exam) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The exam's and the key's part of a document (problems rendered once)."""
     bank = exam.bank
-    context = {
-        "key": key,
-        "exam": {
-            "title": bank.title,
-            "course": bank.course,
-            "date": bank.date.isoformat() if bank.date else "",
-            "instructions": bank.instructions,
-            "variant": exam.variant,
-            "student": exam.student,
-            "total_points": _points_text(exam.total_points),
-        },
+    common = {
+        "title": bank.title,
+        "course": bank.course,
+        "date": bank.date.isoformat() if bank.date else "",
+        "instructions": bank.instructions,
+        "variant": exam.variant,
+        "student": exam.student,
+        "total_points": _points_text(exam.total_points),
         "problems": [render_problem(p) for p in exam.problems],
     }
-    return render_template("exam.tex", context)
+    return {**common, "key": False}, {**common, "key": True}
+
+
+def render_part(part: dict[str, Any]) -> Tex:
+    """One student's exam or key as LaTeX, ready to go into any document."""
+    return Tex(render_template("part.tex", {"part": part}))
+
+
+def render_document(parts: list[Tex]) -> str:
+    """One LaTeX document holding the given rendered parts (exams and/or keys), in order."""
+    return render_template("document.tex", {"parts": parts})
+
+
+def render_exam(exam: Exam, *, key: bool) -> str:
+    return render_document([render_part(exam_parts(exam)[key])])
 
 
 def _points_text(points: Fraction) -> Tex:
@@ -68,7 +80,8 @@ def write_exam(exam: Exam, out_dir: Path, *, make_pdf: bool = True) -> list[Path
     a PDF is replaced only by a complete new one, and a failed build removes the old
     PDFs so no stale key is left next to new sources."""
     prepare_dir(out_dir)
-    sources = {"exam": render_exam(exam, key=False), "key": render_exam(exam, key=True)}
+    exam_part, key_part = exam_parts(exam)
+    sources = {"exam": render_document([render_part(exam_part)]), "key": render_document([render_part(key_part)])}
     written = []
     for name, tex in sources.items():
         write_atomic(out_dir / f"{name}.tex", tex)

@@ -5,6 +5,8 @@ student's exam never depends on anyone else's."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -26,6 +28,12 @@ class Problem:
     points: Fraction = Fraction(10)
     number: int = 1
 
+    @property
+    def fingerprint(self) -> str:
+        """Identifies the variant (family and drawn values): equal fingerprints, same problem."""
+        text = json.dumps([self.family.id, to_json(self.params)], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
     def contract(self) -> dict[str, Any]:
         """The contract's object for this problem (plus extra fields)."""
         return {
@@ -34,6 +42,7 @@ class Problem:
             "family": self.family.id,
             "seed": self.seed,
             "options": self.options,
+            "fingerprint": self.fingerprint,
             "params": to_json(self.params),
             "answers": to_json(self.solution.answers),
             "slips": distinct_slips(self),
