@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -30,7 +29,11 @@ from .render import Tex
 from .roster import Student
 from .variants import Exam, draw_exam
 
-MAX_CHUNK = 40  # students per document: bounds memory and the cost of a failed chunk
+# Students per document. Fixed, not derived from --jobs, because a PDF cut from a chunk
+# embeds the fonts its chunk used: the same roster must give the same bytes on any machine.
+# Small enough to bound memory and the cost of a failed chunk, large enough to amortise
+# pdflatex's start-up.
+CHUNK = 25
 
 
 @dataclass
@@ -99,8 +102,7 @@ def _compile_all(entries: list[Entry], bank: Bank, jobs: int, result: ClassResul
                  progress: Callable[[int], None] | None) -> None:
     if not entries:
         return
-    size = min(MAX_CHUNK, math.ceil(len(entries) / max(1, jobs)))
-    chunks = [entries[i : i + size] for i in range(0, len(entries), size)]
+    chunks = [entries[i : i + CHUNK] for i in range(0, len(entries), CHUNK)]
     epoch = epoch_for(bank.date)
     # Threads suffice: the work is in the pdflatex processes they wait for.
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
