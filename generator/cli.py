@@ -16,6 +16,7 @@ import yaml
 
 from . import numbers
 from .bank import Bank, load_bank
+from .check import check_bank, format_report
 from .classroom import build_class
 from .errors import GenError
 from .family import load_families
@@ -144,6 +145,24 @@ def _exam_for_class(bank: Bank, seed: int, out: Path, roster: Path, jobs: int, o
     click.echo(f"{len(result.done)} of {count} students done in {seconds:.1f} s; files in {out}"
                + (f"; {len(result.failed)} failed" if result.failed else ""))
     if result.failed:
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.option("--bank", default="default", show_default=True, metavar="NAME|PATH",
+              help="A bank in banks/ by name, or a path to a YAML bank file.")
+@click.option("--seeds", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Seeds drawn for every problem of the bank.")
+def check(bank: str, seeds: int) -> None:
+    """Draw many variants of every problem in a bank and verify them: invariants,
+    exact answers, distinct variants, answer spread, and a compiled sample."""
+    loaded = load_bank(bank)
+    show = sys.stderr.isatty()
+    with click.progressbar(length=seeds * len(loaded.slots), label="checking",
+                           file=sys.stderr if show else io.StringIO()) as bar:
+        report = check_bank(loaded, seeds, progress=bar.update)
+    click.echo(format_report(report, seeds))
+    if not report.ok:
         raise SystemExit(1)
 
 
