@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# One-step set-up on a fresh Debian/Ubuntu machine: TeX Live (if pdflatex is missing),
+# the gen package, then a first exam: output/exam.pdf and output/key.pdf.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+SUDO=""
+if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+if ! command -v pdflatex >/dev/null || ! kpsewhich exam.cls >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null; then
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends \
+    texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-pictures \
+    texlive-fonts-recommended latexmk lmodern poppler-utils
+fi
+python3 -m pip install --quiet -e .
+gen exam --seed 42
