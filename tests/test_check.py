@@ -7,7 +7,7 @@ from generator.family import get_family
 def test_check_reports_variants_and_spread():
     result = CliRunner().invoke(cli, ["check", "--seeds", "40"])
     assert result.exit_code == 0, result.output
-    assert "problem 1 sgd_step: 40/40 drawn, ok" in result.output
+    assert "problem 2 sgd_step: 40/40 drawn, ok" in result.output
     assert "distinct variants" in result.output and "median" in result.output
     assert "sample of every problem compiled" in result.output
 

@@ -1,0 +1,68 @@
+"""`gen exam --seed 42`, the first thing a user runs, checked on the PDFs themselves."""
+
+import json
+import re
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import cli
+from generator.numbers import decimal
+
+
+def _text(pdf) -> str:
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return re.sub(r"[\s,]|\u2009", "", text).replace("\u2212", "-")  # thin spaces, unicode minus
+
+
+@pytest.fixture(scope="module")
+def seed42(tmp_path_factory):
+    out = tmp_path_factory.mktemp("seed42")
+    result = CliRunner().invoke(cli, ["exam", "--seed", "42", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _final_answers(answers: dict) -> list[str]:
+    """Scalar numeric answers, as the key prints them (long enough not to occur by chance)."""
+    shown = []
+    for problem in answers["problems"]:
+        for value in problem["answers"].values():
+            if isinstance(value, bool) or not isinstance(value, int | str):
+                continue
+            try:
+                text = decimal(value)
+            except TypeError:
+                continue
+            if len(text.lstrip("-")) >= 4:
+                shown.append(text)
+    return shown
+
+
+def test_default_exam_has_the_four_core_families(seed42):
+    answers = json.loads((seed42 / "answers.json").read_text())
+    assert [p["family"] for p in answers["problems"]] == [
+        "resblock_params", "sgd_step", "conv_architecture", "two_layer_backprop"]
+    assert answers["bank"] == "default" and answers["seed"] == 42 and answers["student"] is None
+
+
+def test_key_shows_the_answers_and_the_exam_does_not(seed42):
+    answers = json.loads((seed42 / "answers.json").read_text())
+    exam, key = _text(seed42 / "exam.pdf"), _text(seed42 / "key.pdf")
+    assert answers["variant"] in exam and answers["variant"] in key
+    finals = _final_answers(answers)
+    assert len(finals) >= 6
+    for value in finals:
+        assert value in key, value
+        assert value not in exam, value
+
+
+def test_two_runs_are_identical_and_another_seed_differs(seed42, tmp_path):
+    CliRunner().invoke(cli, ["exam", "--seed", "42", "--out", str(tmp_path / "again")])
+    CliRunner().invoke(cli, ["exam", "--seed", "43", "--out", str(tmp_path / "other")])
+    for name in ("exam.tex", "key.tex", "answers.json"):
+        assert (tmp_path / "again" / name).read_bytes() == (seed42 / name).read_bytes()
+    first = json.loads((seed42 / "answers.json").read_text())["problems"]
+    other = json.loads((tmp_path / "other" / "answers.json").read_text())["problems"]
+    assert all(a["params"] != b["params"] for a, b in zip(first, other, strict=True))
