@@ -1,0 +1,116 @@
+"""Cost of a standard k x k convolution against a depthwise separable one (a depthwise
+k x k convolution, one filter per input channel, then a pointwise 1 x 1 convolution):
+multiply-accumulates for one image and weight counts. Stride 1 and "same" padding, so
+the output maps are height x width; no biases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from ..draws import pick
+from ..family import Family, Option, Slip, Solution, boolean, ints_from, register
+from ..shapes import conv_macs, conv_params
+
+# Channel counts and map sides of real CNN stages; a calculator is enough for the products.
+CHANNELS = [16, 24, 32, 48, 64, 96, 128, 192, 256]
+MAP_SIDES = [7, 14, 28, 56]
+
+
+@register
+class ConvMacs(Family):
+    id = "conv_macs"
+    title = "Cost of a standard versus a depthwise separable convolution"
+    options = {
+        "kernel_sizes": Option([3, 5], "kernel sizes k to draw from", ints_from([3, 5, 7])),
+        "channels": Option(CHANNELS, "channel counts C_in and C_out are drawn from",
+                           ints_from(range(2, 2049))),
+        "map_sides": Option(MAP_SIDES, "sides of the output feature map", ints_from(range(1, 257))),
+        "square": Option(True, "output maps are square (height = width)", boolean),
+    }
+
+    def draw(self, rng: np.random.Generator, options: dict[str, Any]) -> dict[str, Any]:
+        height = pick(rng, options["map_sides"])
+        return {
+            "in_channels": sp.Integer(pick(rng, options["channels"])),
+            "out_channels": sp.Integer(pick(rng, options["channels"])),
+            "kernel_size": sp.Integer(pick(rng, options["kernel_sizes"])),
+            "height": sp.Integer(height),
+            "width": sp.Integer(height if options["square"] else pick(rng, options["map_sides"])),
+        }
+
+    def solve(self, params: dict[str, Any]) -> Solution:
+        c_in, c_out, k, h, w = _unpack(params)
+        depthwise_macs = conv_macs(c_in, c_in, k, h, w, groups=c_in)
+        pointwise_macs = conv_macs(c_in, c_out, 1, h, w)
+        depthwise_params = conv_params(c_in, c_in, k, bias=False, groups=c_in)
+        pointwise_params = conv_params(c_in, c_out, 1, bias=False)
+        standard = sp.Integer(conv_macs(c_in, c_out, k, h, w))
+        separable = sp.Integer(depthwise_macs + pointwise_macs)
+        return Solution(
+            answers={
+                "macs_standard": standard,
+                "macs_separable": separable,
+                "params_standard": sp.Integer(conv_params(c_in, c_out, k, bias=False)),
+                "params_separable": sp.Integer(depthwise_params + pointwise_params),
+                "saving_ratio": standard / separable,
+            },
+            work={
+                "positions": sp.Integer(h * w),
+                "k2": sp.Integer(k * k),
+                "macs_depthwise": sp.Integer(depthwise_macs),
+                "macs_pointwise": sp.Integer(pointwise_macs),
+                "params_depthwise": sp.Integer(depthwise_params),
+                "params_pointwise": sp.Integer(pointwise_params),
+                # Exact decimals: a count divided by 10^6 always terminates.
+                "mega_standard": standard / 10**6,
+                "mega_separable": separable / 10**6,
+                "mega_flops_standard": 2 * standard / 10**6,
+                "mega_flops_separable": 2 * separable / 10**6,
+                "k2_plus_out": sp.Integer(k * k + c_out),
+            },
+        )
+
+    def slips(self, params: dict[str, Any], solution: Solution) -> list[Slip]:
+        c_in, c_out, k, h, w = _unpack(params)
+        work = solution.work
+        return [
+            Slip("macs_standard", "k_not_squared", "you multiplied by k instead of k^2: a k x k kernel has k^2 taps",
+                 sp.Integer(h * w * k * c_in * c_out)),
+            Slip("macs_standard", "one_output_channel", "you counted the work of one output channel only; "
+                 "every one of the C_out filters slides over the whole map", sp.Integer(h * w * k * k * c_in)),
+            Slip("macs_separable", "no_pointwise", "you left out the pointwise 1x1 convolution that mixes the channels",
+                 work["macs_depthwise"]),
+            Slip("macs_separable", "full_depthwise", "you let each depthwise filter see all input channels; "
+                 "a depthwise filter sees only its own channel",
+                 sp.Integer(h * w * k * k * c_in * c_in) + work["macs_pointwise"]),
+            Slip("params_standard", "k_not_squared", "you multiplied by k instead of k^2 when counting weights",
+                 sp.Integer(k * c_in * c_out)),
+            Slip("params_separable", "no_pointwise", "you counted only the depthwise weights and left out the 1x1 "
+                 "convolution's", work["params_depthwise"]),
+            Slip("saving_ratio", "inverted", "you divided the separable cost by the standard cost; the factor "
+                 "asked for is standard over separable", 1 / solution.answers["saving_ratio"]),
+        ]
+
+    def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
+        c_in, c_out, k, h, w = _unpack(params)
+        a = solution.answers
+        problems = []
+        if k < 2 or c_out < 2:
+            problems.append("a separable convolution only saves work for k >= 2 and C_out >= 2")
+        if a["macs_separable"] >= a["macs_standard"]:
+            problems.append("the separable convolution is not cheaper")
+        # Each weight is used once per output position, for both layers.
+        if a["macs_standard"] != a["params_standard"] * h * w or a["macs_separable"] != a["params_separable"] * h * w:
+            problems.append("MACs are not weights times output positions")
+        if a["saving_ratio"] != sp.Rational(k * k * c_out, k * k + c_out):
+            problems.append("saving ratio differs from k^2 C_out / (k^2 + C_out)")
+        return problems
+
+
+def _unpack(params: dict[str, Any]) -> tuple[int, int, int, int, int]:
+    keys = ("in_channels", "out_channels", "kernel_size", "height", "width")
+    c_in, c_out, k, h, w = (int(params[key]) for key in keys)
+    return c_in, c_out, k, h, w

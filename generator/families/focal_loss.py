@@ -1,0 +1,97 @@
+"""The focal loss FL = -(1 - p_t)^gamma ln p_t (Lin et al.): the modulating multipliers
+(1 - p_t)^gamma are exact rationals for decimal p_t and integer gamma and are the
+answers; the losses involve logarithms, so the key shows them as exact expressions with
+rounded decimals and they stay out of the answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from ..draws import pick
+from ..family import Family, Option, Slip, Solution, int_in, ints_from, one_of, register
+from ..numbers import terminates
+
+# Grids of probabilities p_t an instructor would pick, strictly between 0 and 1.
+GRIDS = {
+    "tenths": [sp.Rational(i, 10) for i in range(1, 10)],
+    "twentieths": [sp.Rational(i, 20) for i in range(1, 20)],
+}
+DIGITS = 4  # significant digits shown for the logarithmic losses
+
+
+@register
+class FocalLoss(Family):
+    id = "focal_loss"
+    title = "Focal-loss multipliers for hard and easy examples"
+    options = {
+        "gammas": Option([2, 3], "focusing parameters gamma to draw from", ints_from(range(1, 6))),
+        "grid": Option("twentieths", "p_t values are multiples of 0.1 (tenths) or 0.05 (twentieths)",
+                       one_of(*GRIDS)),
+        "count": Option(3, "number of examples (p_t values)", int_in(2, 5)),
+    }
+
+    def draw(self, rng: np.random.Generator, options: dict[str, Any]) -> dict[str, Any]:
+        grid = GRIDS[options["grid"]]
+        # One hard example (p_t < 1/2) and one easy one (p_t > 1/2) make the comparison;
+        # the others are any distinct remaining grid values.
+        hard = pick(rng, [p for p in grid if p < sp.Rational(1, 2)])
+        easy = pick(rng, [p for p in grid if p > sp.Rational(1, 2)])
+        rest = [p for p in grid if p not in (hard, easy)]
+        others = [rest[int(i)] for i in rng.permutation(len(rest))[: options["count"] - 2]]
+        return {"gamma": sp.Integer(pick(rng, options["gammas"])), "p_t": sorted([hard, easy, *others])}
+
+    def solve(self, params: dict[str, Any]) -> Solution:
+        gamma, probabilities = params["gamma"], params["p_t"]
+        multipliers = [(1 - p) ** gamma for p in probabilities]
+        rows = []
+        for p, multiplier in zip(probabilities, multipliers, strict=True):
+            cross_entropy = -sp.log(p)
+            focal = multiplier * cross_entropy
+            rows.append({
+                "p": p, "q": 1 - p, "multiplier": multiplier,
+                "ce_exact": cross_entropy, "focal_exact": focal,
+                "ce_approx": _rounded(cross_entropy), "focal_approx": _rounded(focal),
+            })
+        return Solution(
+            answers={"multipliers": multipliers, "hard_easy_ratio": multipliers[0] / multipliers[-1]},
+            work={"rows": rows, "hardest": rows[0], "easiest": rows[-1],
+                  "ratio_terminates": terminates(multipliers[0] / multipliers[-1]),
+                  "easy_reduction": 1 / multipliers[-1], "hard_reduction": 1 / multipliers[0]},
+        )
+
+    def slips(self, params: dict[str, Any], solution: Solution) -> list[Slip]:
+        gamma, probabilities = params["gamma"], params["p_t"]
+        ratio = solution.answers["hard_easy_ratio"]
+        return [
+            Slip("multipliers", "p_not_one_minus", "you raised p_t to the power gamma; the multiplier is "
+                 "(1 - p_t)^gamma, small for confident correct predictions", [p**gamma for p in probabilities]),
+            Slip("multipliers", "no_power", "you left out the power gamma and used 1 - p_t",
+                 [1 - p for p in probabilities]),
+            Slip("multipliers", "times_gamma", "you multiplied by gamma instead of raising to the power gamma",
+                 [gamma * (1 - p) for p in probabilities]),
+            Slip("hard_easy_ratio", "inverted", "you divided the easy example's multiplier by the hard one's",
+                 1 / ratio),
+        ]
+
+    def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
+        probabilities, multipliers = params["p_t"], solution.answers["multipliers"]
+        problems = []
+        if len(set(probabilities)) != len(probabilities) or not all(0 < p < 1 for p in probabilities):
+            problems.append("the p_t must be distinct probabilities strictly between 0 and 1")
+        if not probabilities[0] < sp.Rational(1, 2) < probabilities[-1]:
+            problems.append("no hard (p_t < 1/2) and easy (p_t > 1/2) example to compare")
+        if any(a <= b for a, b in zip(multipliers[:-1], multipliers[1:], strict=True)):
+            problems.append("the multipliers do not fall as p_t grows")
+        if params["gamma"] < 1 or int(params["gamma"]) != params["gamma"]:
+            problems.append("gamma must be a positive integer for exact multipliers")
+        return problems
+
+
+def _rounded(value: sp.Expr) -> sp.Rational:
+    """A positive `value` rounded half up to DIGITS significant digits, as an exact
+    Rational for display; sympy evaluates the logarithms as precisely as this needs."""
+    places = DIGITS - 1 - int(sp.floor(sp.log(value, 10)))
+    return sp.Integer(sp.floor(value * sp.Integer(10) ** places + sp.Rational(1, 2))) / sp.Integer(10) ** places

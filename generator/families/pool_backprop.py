@@ -1,0 +1,195 @@
+"""Forward and backward pass of max or average pooling on one small channel, as
+torch.nn.MaxPool2d / AvgPool2d compute them (no padding). Max pooling sends each
+output gradient to the arg-max of its window; average pooling spreads it evenly over
+the k^2 inputs. Where windows overlap (stride < kernel, only when the bank allows it)
+an input collects the sum of the shares of every window it belongs to."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from ..draws import pick
+from ..errors import InfeasibleError
+from ..family import Family, Option, Slip, Solution, boolean, int_in, ints_from, one_of, register
+
+Matrix = list[list[sp.Rational]]
+Cell = tuple[int, int]
+# A routing rule: given one window's cells (row-major) and values, the cells that receive
+# a share of the window's output gradient and the fraction each receives.
+Route = Callable[[list[Cell], list[sp.Rational]], list[tuple[Cell, sp.Rational]]]
+
+OUTPUT_SIDES = (2, 3)  # 2x2 or 3x3 outputs: 4 or 9 windows, enough to see the pattern
+GRAD_LIMIT = 5  # upstream gradients are nonzero integers in [-5, 5]
+# TikZ colours of the windows, in the order of the output positions.
+COLOURS = ["red", "blue", "green!50!black", "orange", "violet", "cyan!70!black", "magenta", "brown", "teal"]
+
+
+@register
+class PoolBackprop(Family):
+    id = "pool_backprop"
+    title = "Forward and backward pass through a pooling layer"
+    options = {
+        "mode": Option("any", "pooling type: max, avg, or any (drawn)", one_of("max", "avg", "any")),
+        "kernel_sizes": Option([2, 3], "window sides k to draw from", ints_from([2, 3, 4])),
+        "overlap": Option(False, "windows overlap (stride < kernel); otherwise stride = kernel", boolean),
+        "max_input": Option(6, "largest side of the input matrix", int_in(3, 9)),
+    }
+
+    def draw(self, rng: np.random.Generator, options: dict[str, Any]) -> dict[str, Any]:
+        k, s, m = pick(rng, _geometries(options))
+        n = (m - 1) * s + k
+        mode = pick(rng, ["max", "avg"]) if options["mode"] == "any" else options["mode"]
+        # Distinct entries everywhere, so no window of any geometry has a tied maximum.
+        entries = rng.permutation(np.arange(-n * n, n * n))[: n * n]
+        grads = [int(g) for g in rng.integers(1, GRAD_LIMIT + 1, m * m) * rng.choice([-1, 1], m * m)]
+        return {
+            "X": [[sp.Integer(int(entries[i * n + j])) for j in range(n)] for i in range(n)],
+            "mode": mode,
+            "kernel_size": sp.Integer(k),
+            "stride": sp.Integer(s),
+            "grad_output": [[sp.Integer(grads[r * m + c]) for c in range(m)] for r in range(m)],
+        }
+
+    def solve(self, params: dict[str, Any]) -> Solution:
+        x, k, s, grad = params["X"], int(params["kernel_size"]), int(params["stride"]), params["grad_output"]
+        m = len(grad)
+        windows = []
+        for r in range(m):
+            for c in range(m):
+                cells = _window(r, c, k, s)
+                values = [x[i][j] for i, j in cells]
+                peak = cells[values.index(max(values))]
+                # Overlapping windows alternate their inset (checkerboard) so shared edges stay apart.
+                inset = sp.Rational(3 + 4 * ((r + c) % 2 if s < k else 0), 50)
+                windows.append({
+                    "r": r, "c": c, "top": r * s, "left": c * s, "bottom": r * s + k - 1, "right": c * s + k - 1,
+                    "colour": COLOURS[(r * m + c) % len(COLOURS)], "inset": inset, "radius": sp.Rational(2, 5) - inset,
+                    "values": values, "sum": sum(values),
+                    "max": max(values), "max_row": peak[0], "max_col": peak[1],
+                    "y": _pool_value(params["mode"], values), "g": grad[r][c],
+                    "share": grad[r][c] if params["mode"] == "max" else grad[r][c] / (k * k),
+                })
+        y = [[windows[r * m + c]["y"] for c in range(m)] for r in range(m)]
+        grad_input = _backward(params, ROUTES[params["mode"]])
+        return Solution(
+            answers={"Y": y, "grad_input": grad_input},
+            work={
+                "windows": windows,
+                "n": len(x),
+                "m": m,
+                "k2": sp.Integer(k * k),
+                "overlap": s < k,
+                "grad_total": sum(sum(row) for row in grad),
+            },
+        )
+
+    def slips(self, params: dict[str, Any], solution: Solution) -> list[Slip]:
+        k, mode = int(params["kernel_size"]), params["mode"]
+        other = "avg" if mode == "max" else "max"
+        windows = solution.work["windows"]
+        m = solution.work["m"]
+        wrong_y = [[_pool_value(other, windows[r * m + c]["values"]) for c in range(m)] for r in range(m)]
+        if mode == "max":
+            return [
+                Slip("grad_input", "spread_evenly", "you spread each gradient evenly over its window; in max "
+                     "pooling only the largest input affected the output, so it alone gets the gradient",
+                     _backward(params, _route_even)),
+                Slip("grad_input", "to_minimum", "you sent each gradient to the smallest entry of its window "
+                     "instead of the largest", _backward(params, _route_min)),
+                Slip("Y", "averaged", "you averaged the windows; this layer takes their maximum", wrong_y),
+            ]
+        slips = [
+            Slip("grad_input", "no_division", f"you passed the full gradient to every input; each of the {k * k} "
+                 f"inputs contributes 1/{k * k} of the average, so it gets 1/{k * k} of the gradient",
+                 _backward(params, _route_whole)),
+            Slip("grad_input", "divided_by_k", f"you divided by k = {k} instead of by the {k * k} inputs of a "
+                 "window", _backward(params, _route_per_side)),
+            Slip("Y", "took_max", "you took the maximum of each window; this layer averages them", wrong_y),
+        ]
+        if solution.work["overlap"]:
+            slips.append(Slip("grad_input", "overwrote", "where windows overlap you kept only the last window's "
+                              "share; the shares of all windows an input belongs to add up",
+                              _backward(params, ROUTES["avg"], accumulate=False)))
+        return slips
+
+    def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
+        x, k, s = params["X"], int(params["kernel_size"]), int(params["stride"])
+        m, n = solution.work["m"], solution.work["n"]
+        problems = []
+        if any(len(row) != n for row in x) or n != (m - 1) * s + k:
+            problems.append("the windows do not tile the input exactly")
+        if s > k:
+            problems.append("stride larger than the window skips inputs")
+        for window in solution.work["windows"]:
+            if len(set(window["values"])) != k * k:
+                problems.append(f"window ({window['r']}, {window['c']}) has tied values")
+        if any(g == 0 for row in params["grad_output"] for g in row):
+            problems.append("a zero upstream gradient hides where it would go")
+        # Both layers are linear in the routing: the gradient's total is conserved.
+        if sum(sum(row) for row in solution.answers["grad_input"]) != solution.work["grad_total"]:
+            problems.append("the input gradient does not add up to the output gradient")
+        return problems
+
+
+def _geometries(options: dict[str, Any]) -> list[tuple[int, int, int]]:
+    """Every (kernel, stride, output side) the options allow whose input fits."""
+    found = []
+    for k in options["kernel_sizes"]:
+        strides = range(1, k) if options["overlap"] else [k]
+        for s in strides:
+            found += [(k, s, m) for m in OUTPUT_SIDES if (m - 1) * s + k <= options["max_input"]]
+    if not found:
+        raise InfeasibleError(
+            f"no pooling geometry with kernel in {options['kernel_sizes']}, overlap={options['overlap']} "
+            f"gives an input of at most {options['max_input']}x{options['max_input']} with a 2x2 output",
+        )
+    return found
+
+
+def _window(r: int, c: int, k: int, s: int) -> list[Cell]:
+    return [(r * s + i, c * s + j) for i in range(k) for j in range(k)]
+
+
+def _pool_value(mode: str, values: list[sp.Rational]) -> sp.Rational:
+    return max(values) if mode == "max" else sum(values) / len(values)
+
+
+def _route_max(cells: list[Cell], values: list[sp.Rational]) -> list[tuple[Cell, sp.Rational]]:
+    return [(cells[values.index(max(values))], sp.Integer(1))]
+
+
+def _route_min(cells: list[Cell], values: list[sp.Rational]) -> list[tuple[Cell, sp.Rational]]:
+    return [(cells[values.index(min(values))], sp.Integer(1))]
+
+
+def _route_even(cells: list[Cell], values: list[sp.Rational]) -> list[tuple[Cell, sp.Rational]]:
+    return [(cell, sp.Rational(1, len(cells))) for cell in cells]
+
+
+def _route_whole(cells: list[Cell], values: list[sp.Rational]) -> list[tuple[Cell, sp.Rational]]:
+    return [(cell, sp.Integer(1)) for cell in cells]
+
+
+def _route_per_side(cells: list[Cell], values: list[sp.Rational]) -> list[tuple[Cell, sp.Rational]]:
+    side = sp.sqrt(len(cells))
+    return [(cell, 1 / side) for cell in cells]
+
+
+ROUTES: dict[str, Route] = {"max": _route_max, "avg": _route_even}
+
+
+def _backward(params: dict[str, Any], route: Route, *, accumulate: bool = True) -> Matrix:
+    """dL/dX: every window hands its output gradient to the cells `route` picks;
+    contributions of overlapping windows add up (or, for a slip, overwrite)."""
+    x, k, s, grad = params["X"], int(params["kernel_size"]), int(params["stride"]), params["grad_output"]
+    result = [[sp.Integer(0)] * len(x) for _ in x]
+    for r, row in enumerate(grad):
+        for c, g in enumerate(row):
+            cells = _window(r, c, k, s)
+            for (i, j), fraction in route(cells, [x[i][j] for i, j in cells]):
+                result[i][j] = (result[i][j] if accumulate else 0) + g * fraction
+    return result

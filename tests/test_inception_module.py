@@ -1,0 +1,105 @@
+from fractions import Fraction
+
+import pytest
+import sympy as sp
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from generator.family import get_family
+from generator.variants import make_problem
+
+SEEDS = range(200)
+FAMILY = "inception_module"
+# Sheet 003: exercise 20's module (C_in = 256; widths 64, 128, 32, 32) and exercise 21's comparison for
+# C_in = C_out = 256 with a 5x5 kernel, reduced to 64 channels first, on GoogLeNet's 28x28 maps.
+SHEET = {"in_channels": sp.Integer(256), "branch_widths": [sp.Integer(w) for w in (64, 128, 32, 32)],
+         "out_channels": sp.Integer(256), "reduce_channels": sp.Integer(64), "kernel_size": sp.Integer(5),
+         "height": sp.Integer(28), "width": sp.Integer(28)}
+
+
+class Inception(torch.nn.Module):
+    """GoogLeNet's module: 1x1 | 1x1->3x3 | 1x1->5x5 | maxpool->1x1, concatenated.
+    The inner reduce widths do not affect the output width, so any value will do."""
+
+    def __init__(self, c_in: int, widths: list[int], inner: int = 24):
+        super().__init__()
+        conv = torch.nn.Conv2d
+        self.branches = torch.nn.ModuleList([
+            conv(c_in, widths[0], 1),
+            torch.nn.Sequential(conv(c_in, inner, 1), conv(inner, widths[1], 3, padding=1)),
+            torch.nn.Sequential(conv(c_in, inner, 1), conv(inner, widths[2], 5, padding=2)),
+            torch.nn.Sequential(torch.nn.MaxPool2d(3, stride=1, padding=1), conv(c_in, widths[3], 1)),
+        ])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([branch(x) for branch in self.branches], dim=1)
+
+
+def _macs(module: torch.nn.Module, shape: tuple[int, ...]) -> int:
+    with FlopCounterMode(display=False) as counter:
+        module(torch.zeros(1, *shape, device="meta"))
+    return counter.get_total_flops() // 2  # FlopCounterMode counts a MAC as 2 FLOPs
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_matches_torch(seed):
+    obj = make_problem(FAMILY, seed).contract()
+    p, a = obj["params"], obj["answers"]
+    c_in, c_out, r, k = p["in_channels"], p["out_channels"], p["reduce_channels"], p["kernel_size"]
+    shape = (c_in, p["height"], p["width"])
+    with torch.device("meta"):  # shapes and counts only
+        module = Inception(c_in, p["branch_widths"])
+        direct = torch.nn.Conv2d(c_in, c_out, k, padding=k // 2, bias=False)
+        reduced = torch.nn.Sequential(torch.nn.Conv2d(c_in, r, 1, bias=False),
+                                      torch.nn.Conv2d(r, c_out, k, padding=k // 2, bias=False))
+        out = module(torch.zeros(1, *shape))
+    assert a["out_channels"] == out.shape[1]
+    assert out.shape[2:] == shape[1:]
+    assert a["macs_direct"] == _macs(direct, shape)
+    assert a["macs_reduced"] == _macs(reduced, shape)
+    assert Fraction(a["saving_ratio"]) == Fraction(_macs(direct, shape), _macs(reduced, shape))
+
+
+def test_sheet_003_exercise_20():
+    """C_in = 256 with branch widths 64, 128, 32, 32 concatenates to 256 channels."""
+    assert get_family(FAMILY).solve(SHEET).answers["out_channels"] == 256
+
+
+def test_sheet_003_exercise_21():
+    """C_in = C_out = 256, 5x5, reduced to 64 channels first: a saving of 50/13, about 3.8x."""
+    a = get_family(FAMILY).solve(SHEET).answers
+    assert a["macs_direct"] == 28 * 28 * 25 * 256 * 256 == 1_284_505_600
+    assert a["macs_reduced"] == 28 * 28 * (256 * 64 + 25 * 64 * 256) == 333_971_456
+    assert a["saving_ratio"] == sp.Rational(50, 13)
+    with torch.device("meta"):
+        direct = torch.nn.Conv2d(256, 256, 5, padding=2, bias=False)
+        reduced = torch.nn.Sequential(torch.nn.Conv2d(256, 64, 1, bias=False),
+                                      torch.nn.Conv2d(64, 256, 5, padding=2, bias=False))
+    assert _macs(direct, (256, 28, 28)) == a["macs_direct"]
+    assert _macs(reduced, (256, 28, 28)) == a["macs_reduced"]
+
+
+def test_every_variant_is_well_posed():
+    family = get_family(FAMILY)
+    options = {"in_channels": [64, 96, 128, 160, 192, 256, 384, 480, 512, 528, 832], "kernel_sizes": [3, 5, 7]}
+    for seed in SEEDS:
+        for opts in ({}, options):
+            problem = make_problem(FAMILY, seed, opts)
+            p = problem.params
+            assert family.check(p, problem.solution) == []
+            assert 16 <= p["reduce_channels"] < min(p["in_channels"], p["out_channels"])
+            assert p["in_channels"] % p["reduce_channels"] == 0
+            assert problem.solution.answers["saving_ratio"] > 1
+
+
+def test_slips_differ_from_the_answer():
+    family = get_family(FAMILY)
+    counts: dict[str, int] = {}
+    for seed in SEEDS:
+        problem = make_problem(FAMILY, seed)
+        for slip in family.slips(problem.params, problem.solution):
+            key = f"{slip.answer}:{slip.name}"
+            counts[key] = counts.get(key, 0) + (slip.value != problem.solution.answers[slip.answer])
+    assert len(counts) >= 2
+    for name, differs in counts.items():
+        assert differs >= 0.95 * len(SEEDS), name

@@ -1,0 +1,98 @@
+import pytest
+import sympy as sp
+import torch
+import torch.nn.functional as F
+from oracle import close, tensor
+
+from generator.errors import InfeasibleError
+from generator.family import get_family
+from generator.variants import make_problem
+
+SEEDS = range(200)
+FAMILY = "pool_backprop"
+OVERLAP = {"overlap": True}
+
+
+def _torch_pool(p: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """Forward output and autograd's dL/dX for L = sum(G * Y)."""
+    x = tensor(p["X"])[None, None].clone().requires_grad_(True)
+    pool = F.max_pool2d if p["mode"] == "max" else F.avg_pool2d
+    y = pool(x, kernel_size=p["kernel_size"], stride=p["stride"])
+    (y * tensor(p["grad_output"])[None, None]).sum().backward()
+    return y[0, 0].detach(), x.grad[0, 0]
+
+
+@pytest.mark.parametrize("options", [{}, OVERLAP], ids=["tiling", "overlap"])
+def test_matches_torch_autograd(options):
+    for seed in SEEDS:
+        obj = make_problem(FAMILY, seed, options).contract()
+        y, grad = _torch_pool(obj["params"])
+        assert close(y, obj["answers"]["Y"], 1e-12), seed
+        assert close(grad, obj["answers"]["grad_input"], 1e-12), seed
+
+
+def test_sheet_003_exercises_12_and_13():
+    """4x4 input, 2x2 windows, stride 2; the first window's maximum at (1, 0)."""
+    x = [[1, 3, 2, 9], [7, 5, 6, 4], [0, 8, 12, 10], [14, 13, 11, 15]]
+    params = {"X": [[sp.Integer(v) for v in row] for row in x], "kernel_size": sp.Integer(2),
+              "stride": sp.Integer(2), "grad_output": [[sp.Integer(1), sp.Integer(2)], [sp.Integer(3), sp.Integer(4)]]}
+    family = get_family(FAMILY)
+    maxed = family.solve({**params, "mode": "max"}).answers
+    assert maxed["Y"] == [[7, 9], [14, 15]]
+    assert maxed["grad_input"] == [[0, 0, 0, 2], [1, 0, 0, 0], [0, 0, 0, 0], [3, 0, 0, 4]]
+    averaged = family.solve({**params, "mode": "avg"}).answers
+    quarter = sp.Rational(1, 4)
+    assert averaged["Y"] == [[4, sp.Rational(21, 4)], [35 * quarter, 12]]
+    assert averaged["grad_input"] == [[quarter, quarter, 2 * quarter, 2 * quarter],
+                                      [quarter, quarter, 2 * quarter, 2 * quarter],
+                                      [3 * quarter, 3 * quarter, 1, 1], [3 * quarter, 3 * quarter, 1, 1]]
+
+
+def test_sheet_geometry_is_drawn():
+    options = {"kernel_sizes": [2], "max_input": 4}
+    for seed in range(20):
+        p = make_problem(FAMILY, seed, options).params
+        assert (len(p["X"]), p["kernel_size"], p["stride"], len(p["grad_output"])) == (4, 2, 2, 2)
+
+
+@pytest.mark.parametrize("options", [{}, OVERLAP, {"mode": "max", "kernel_sizes": [3], "overlap": True}])
+def test_every_variant_is_well_posed(options):
+    family = get_family(FAMILY)
+    modes = set()
+    for seed in SEEDS:
+        problem = make_problem(FAMILY, seed, options)
+        p, work = problem.params, problem.solution.work
+        assert family.check(p, problem.solution) == []
+        assert (p["stride"] < p["kernel_size"]) == bool(options.get("overlap"))
+        flat = [v for row in p["X"] for v in row]
+        assert len(set(flat)) == len(flat)  # no ties anywhere, so max pooling has one arg-max per window
+        assert len(flat) <= 36
+        if p["mode"] == "max":  # nonzero gradient only at the window maxima
+            marked = {(win["max_row"], win["max_col"]) for win in work["windows"]}
+            nonzero = {(i, j) for i, row in enumerate(problem.solution.answers["grad_input"])
+                       for j, v in enumerate(row) if v != 0}
+            assert nonzero <= marked
+        modes.add(p["mode"])
+    assert modes == ({"max"} if options.get("mode") == "max" else {"max", "avg"})
+
+
+def test_infeasible_options_are_refused():
+    with pytest.raises(InfeasibleError):
+        make_problem(FAMILY, 0, {"kernel_sizes": [3], "max_input": 5})
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+@pytest.mark.parametrize("overlap", [False, True])
+def test_slips_differ_from_the_answer(mode, overlap):
+    family = get_family(FAMILY)
+    counts: dict[str, list[int]] = {}
+    for seed in range(200):
+        problem = make_problem(FAMILY, seed, {"mode": mode, "overlap": overlap})
+        for slip in family.slips(problem.params, problem.solution):
+            seen = counts.setdefault(f"{slip.answer}:{slip.name}", [0, 0])
+            seen[0] += 1
+            seen[1] += slip.value != problem.solution.answers[slip.answer]
+    assert len(counts) >= 2
+    for name, (emitted, differs) in counts.items():
+        assert emitted == 200, name
+        assert differs >= 0.95 * emitted, name
