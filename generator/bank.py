@@ -19,12 +19,23 @@ BANK_DIR = Path(__file__).resolve().parent.parent / "banks"
 
 
 @dataclass(frozen=True)
-class Slot:
-    """One problem of the exam: a family, its points and its options."""
+class Choice:
+    """One problem a slot may hold: a family, the options it draws with, and the
+    parameters the instructor pinned instead of drawing."""
 
     family: str
-    points: Fraction
     options: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One numbered problem of the exam; with `one_of`, several alternatives, of which
+    each student gets one."""
+
+    id: str
+    points: Fraction
+    choices: list[Choice]
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,7 @@ class Bank:
     course: str = ""
     date: dt.date | None = None
     instructions: str = ""
+    shuffle: bool = False
 
 
 def find_bank(name_or_path: str) -> Path:
@@ -73,7 +85,13 @@ def parse_bank(data: Any, *, name: str, where: str) -> Bank:
     problems = data.get("problems")
     if not isinstance(problems, list) or not problems:
         raise BankError("`problems` must be a non-empty list", where=where)
-    slots = [_parse_slot(entry, where=f"{where}: problem {i}") for i, entry in enumerate(problems, 1)]
+    slots = [_parse_slot(entry, i, where=f"{where}: problem {i}") for i, entry in enumerate(problems, 1)]
+    ids = [slot.id for slot in slots]
+    if len(set(ids)) != len(ids):
+        raise BankError("two problems have the same `id`", where=where)
+    shuffle = data.get("shuffle", False)
+    if not isinstance(shuffle, bool):
+        raise BankError("`shuffle` must be true or false", where=where)
     date = data.get("date")
     if date is not None and not isinstance(date, dt.date):
         raise BankError("`date` must be a date like 2026-12-01", where=where)
@@ -84,6 +102,7 @@ def parse_bank(data: Any, *, name: str, where: str) -> Bank:
         course=_text(data.get("course"), "course", where),
         date=date,
         instructions=_text(data.get("instructions"), "instructions", where),
+        shuffle=shuffle,
     )
 
 
@@ -95,20 +114,36 @@ def _text(value: Any, key: str, where: str) -> str:
     return str(value)
 
 
-def _parse_slot(entry: Any, *, where: str) -> Slot:
+def _parse_slot(entry: Any, position: int, *, where: str) -> Slot:
+    if not isinstance(entry, dict):
+        raise BankError("each problem is a mapping with a `family` (or `one_of`)", where=where)
+    points = _points(entry.get("points", 10), where)
+    slot_id = str(entry.get("id", position))
+    if "one_of" in entry:
+        alternatives = entry["one_of"]
+        if not isinstance(alternatives, list) or not alternatives:
+            raise BankError("`one_of` must be a non-empty list of problems", where=where)
+        choices = [_parse_choice(alt, where=f"{where}, alternative {i}") for i, alt in enumerate(alternatives, 1)]
+    else:
+        choices = [_parse_choice(entry, where=where)]
+    return Slot(id=slot_id, points=points, choices=choices)
+
+
+def _parse_choice(entry: Any, *, where: str) -> Choice:
     if not isinstance(entry, dict) or "family" not in entry:
         raise BankError("each problem needs a `family`", where=where)
-    points = _points(entry.get("points", 10), where)
     options = entry.get("options") or {}
-    if not isinstance(options, dict):
-        raise BankError("`options` must be a mapping", where=where)
+    params = entry.get("params") or {}
+    for key, value in (("options", options), ("params", params)):
+        if not isinstance(value, dict):
+            raise BankError(f"`{key}` must be a mapping", where=where)
     try:
         family = get_family(str(entry["family"]))
         family.resolve_options(options)  # fail early, naming the problem
     except GenError as exc:
         exc.where = where
         raise
-    return Slot(family=family.id, points=points, options=options)
+    return Choice(family=family.id, options=options, params=params)
 
 
 def _points(value: Any, where: str) -> Fraction:

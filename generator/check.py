@@ -9,11 +9,10 @@ import json
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import sympy as sp
 
-from .bank import Bank
+from .bank import Bank, Choice
 from .compile import compile_pdf
 from .errors import GenError
 from .numbers import decimal
@@ -26,7 +25,7 @@ SAMPLE_PER_PROBLEM = 3  # variants of each problem compiled together at the end
 
 @dataclass
 class SlotReport:
-    number: int
+    label: str  # the problem's number, with a letter per `one_of` alternative
     family: str
     drawn: int = 0
     distinct: int = 0
@@ -48,9 +47,11 @@ def check_bank(bank: Bank, seeds: int, *, compile_sample: bool = True,
                progress: Callable[[int], None] | None = None) -> CheckReport:
     reports, samples = [], []
     for number, slot in enumerate(bank.slots, 1):
-        report, drawn = _check_slot(bank, number, slot.family, slot.options, seeds, progress)
-        reports.append(report)
-        samples.extend(drawn[:SAMPLE_PER_PROBLEM])
+        for alternative, choice in enumerate(slot.choices):
+            label = f"{number}" if len(slot.choices) == 1 else f"{number}{chr(ord('a') + alternative)}"
+            report, drawn = _check_choice(bank, label, choice, seeds, progress)
+            reports.append(report)
+            samples.extend(drawn[:SAMPLE_PER_PROBLEM])
     error = None
     if compile_sample and samples:
         try:
@@ -61,14 +62,14 @@ def check_bank(bank: Bank, seeds: int, *, compile_sample: bool = True,
     return CheckReport(reports, error)
 
 
-def _check_slot(bank: Bank, number: int, family: str, options: dict[str, Any], seeds: int,
-                progress: Callable[[int], None] | None) -> tuple[SlotReport, list[Problem]]:
-    report = SlotReport(number=number, family=family)
+def _check_choice(bank: Bank, label: str, choice: Choice, seeds: int,
+                  progress: Callable[[int], None] | None) -> tuple[SlotReport, list[Problem]]:
+    report = SlotReport(label=label, family=choice.family)
     fingerprints, values, drawn = set(), {}, []
     for index in range(seeds):
-        seed = derive_seed(bank.name, "check", number, index)
+        seed = derive_seed(bank.name, "check", label, index)
         try:
-            problem = make_problem(family, seed, options)
+            problem = make_problem(choice.family, seed, choice.options, choice.params)
             json.dumps(problem.contract())  # exact values only: to_json refuses floats
         except (GenError, TypeError, ValueError, ArithmeticError) as exc:
             report.failures.append(f"seed {seed}: {exc}")
@@ -95,7 +96,7 @@ def format_report(report: CheckReport, seeds: int) -> str:
     lines = []
     for slot in report.slots:
         status = "ok" if not slot.failures else f"{len(slot.failures)} FAILED"
-        lines.append(f"problem {slot.number} {slot.family}: {slot.drawn}/{seeds} drawn, {status}, "
+        lines.append(f"problem {slot.label} {slot.family}: {slot.drawn}/{seeds} drawn, {status}, "
                      f"{slot.distinct} distinct variants")
         for name, (low, mid, high) in slot.spread.items():
             lines.append(f"    {name}: min {low}, median {mid}, max {high}")

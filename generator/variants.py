@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+import sympy as sp
+
 from .bank import Bank
-from .errors import GenError
+from .errors import GenError, InfeasibleError, OptionError
 from .family import Family, Solution, get_family
-from .numbers import to_json
+from .numbers import exact, to_json
 from .seeds import derive_seed, rng_for, variant_code
 
 
@@ -26,7 +28,9 @@ class Problem:
     params: dict[str, Any]
     solution: Solution
     points: Fraction = Fraction(10)
-    number: int = 1
+    number: int = 1  # position on the printed exam
+    slot: str = "1"  # the bank's id of the problem, stable under shuffling
+    alternative: int | None = None  # which `one_of` alternative, if the slot has several
 
     @property
     def fingerprint(self) -> str:
@@ -38,6 +42,8 @@ class Problem:
         """The contract's object for this problem (plus extra fields)."""
         return {
             "number": self.number,
+            "slot": self.slot,
+            "alternative": self.alternative,
             "points": _points_json(self.points),
             "family": self.family.id,
             "seed": self.seed,
@@ -88,30 +94,116 @@ def _points_json(points: Fraction) -> int | str:
     return int(points) if points.denominator == 1 else str(points)
 
 
+PIN_ATTEMPTS = 200  # draws of the unpinned parameters tried around pinned ones
+
+
 def make_problem(
-    family_id: str, seed: int, options: dict[str, Any] | None = None
+    family_id: str, seed: int, options: dict[str, Any] | None = None, pinned: dict[str, Any] | None = None
 ) -> Problem:
     """Draw and solve one problem; runs the family's invariants before returning."""
     family = get_family(family_id)
     resolved = family.resolve_options(options)
-    params = family.draw(rng_for(seed), resolved)
-    solution = family.solve(params)
-    violations = family.check(params, solution)
-    if violations:
-        raise GenError(
-            f"family {family.id!r}, seed {seed}: drawn variant is not well posed: "
-            + "; ".join(violations)
-        )
+    rng = rng_for(seed)
+    if pinned:
+        params, solution = _draw_around_pins(family, rng, resolved, pinned)
+    else:
+        params = family.draw(rng, resolved)
+        solution = family.solve(params)
+        violations = family.check(params, solution)
+        if violations:
+            raise GenError(
+                f"family {family.id!r}, seed {seed}: drawn variant is not well posed: " + "; ".join(violations)
+            )
     return Problem(family=family, seed=seed, options=resolved, params=params, solution=solution)
 
 
+def _draw_around_pins(family: Family, rng: Any, options: dict[str, Any],
+                      pinned: dict[str, Any]) -> tuple[dict[str, Any], Solution]:
+    """Pinned parameters replace drawn ones; the rest is drawn again (a bounded number of
+    times) until the family's invariants hold, so the pins are validated by the same
+    constraints as any drawn variant."""
+    violations: list[str] = []
+    for _ in range(PIN_ATTEMPTS):
+        drawn = family.draw(rng, options)
+        params = {**drawn, **coerce_pins(family, pinned, drawn)}
+        try:
+            solution = family.solve(params)
+            violations = family.check(params, solution)
+        except (ArithmeticError, IndexError, KeyError, TypeError, ValueError) as exc:
+            violations = [f"cannot be solved ({exc})"]
+        if not violations:
+            return params, solution
+    names = ", ".join(sorted(pinned))
+    raise InfeasibleError(
+        f"family {family.id!r}: no well-posed problem with the pinned parameter(s) {names}: "
+        + "; ".join(violations)
+    )
+
+
+def coerce_pins(family: Family, pinned: dict[str, Any], drawn: dict[str, Any]) -> dict[str, Any]:
+    """Pinned values from a bank in the types the family draws (exact numbers, ints,
+    lists, layer dicts); a name the family does not draw is an error listing them."""
+    unknown = sorted(set(pinned) - set(drawn))
+    if unknown:
+        raise OptionError(
+            f"family {family.id!r} has no parameter {', '.join(map(repr, unknown))}",
+            hint=f"its parameters are: {', '.join(drawn)}",
+        )
+    coerced = {}
+    for name, value in pinned.items():
+        try:
+            coerced[name] = _like(value, drawn[name])
+        except (TypeError, ValueError) as exc:
+            raise OptionError(f"pinned parameter {name!r} of family {family.id!r}: {exc} (got {value!r})") from None
+    return coerced
+
+
+def _like(value: Any, model: Any) -> Any:
+    if isinstance(model, bool):
+        if not isinstance(value, bool):
+            raise TypeError("expected true or false")
+        return value
+    if isinstance(model, sp.Rational) or (isinstance(model, int) and isinstance(value, str)):
+        number = exact(str(value) if isinstance(value, float) else value)
+        return number if isinstance(model, sp.Rational) else _integer(number)
+    if isinstance(model, int):
+        return _integer(exact(str(value) if isinstance(value, float) else value))
+    if isinstance(model, list):
+        if not isinstance(value, list):
+            raise TypeError("expected a list")
+        return [_like(v, model[0]) for v in value] if model else value
+    if isinstance(model, dict):
+        if not isinstance(value, dict):
+            raise TypeError("expected a mapping")
+        return {k: _like(v, model[k]) if k in model else v for k, v in value.items()}
+    return value
+
+
+def _integer(number: sp.Rational) -> int:
+    if number.q != 1:
+        raise ValueError("expected an integer")
+    return int(number)
+
+
 def draw_exam(bank: Bank, seed: int, student: dict[str, str] | None = None) -> Exam:
+    """One exam: each slot's problem drawn from a seed of (bank, seed, student, slot id),
+    so neither the order of slots nor the other students change it."""
     student_id = student["id"] if student else ""
     problems = []
-    for number, slot in enumerate(bank.slots, 1):
-        problem_seed = derive_seed(bank.name, seed, student_id, number)
-        problem = make_problem(slot.family, problem_seed, slot.options)
-        problem.points, problem.number = slot.points, number
+    for slot in bank.slots:
+        problem_seed = derive_seed(bank.name, seed, student_id, slot.id)
+        alternative = 0
+        if len(slot.choices) > 1:
+            alternative = derive_seed(bank.name, seed, student_id, slot.id, "one_of") % len(slot.choices)
+        choice = slot.choices[alternative]
+        problem = make_problem(choice.family, problem_seed, choice.options, choice.params)
+        problem.points, problem.slot = slot.points, slot.id
+        problem.alternative = alternative if len(slot.choices) > 1 else None
         problems.append(problem)
-    code = variant_code(bank.name, seed, student_id, *(p.seed for p in problems))
+    if bank.shuffle:
+        order = rng_for(derive_seed(bank.name, seed, student_id, "order")).permutation(len(problems))
+        problems = [problems[int(i)] for i in order]
+    for number, problem in enumerate(problems, 1):
+        problem.number = number
+    code = variant_code(bank.name, seed, student_id, *(p.fingerprint for p in problems))
     return Exam(bank=bank, seed=seed, variant=code, problems=problems, student=student)
