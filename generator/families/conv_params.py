@@ -1,0 +1,80 @@
+"""Learnable parameters of one Conv2d layer: one k x k x C_in filter per output
+channel plus an optional bias each, independent of the image size."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from ..draws import pick
+from ..family import Family, Option, Slip, Solution, ints_from, one_of, register
+from ..shapes import conv_params
+
+# Feature-map sizes of common networks; the image size only matters to the
+# question whether the count depends on it (it does not: weights are shared).
+INPUT_SIZES = [28, 32, 56, 64, 112, 224]
+
+
+@register
+class ConvParams(Family):
+    id = "conv_params"
+    title = "Parameters of a convolutional layer"
+    options = {
+        "channels": Option([3, 16, 32, 64, 128, 256], "channel counts C_in and C_out are drawn from "
+                           "(two different ones)", ints_from(range(1, 2049), min_len=2)),
+        "kernel_sizes": Option([3, 5, 7], "kernel sizes k that may be drawn", ints_from(range(1, 12))),
+        "bias": Option("yes", "whether the layer has biases: yes, no or either", one_of("yes", "no", "either")),
+    }
+
+    def draw(self, rng: np.random.Generator, options: dict[str, Any]) -> dict[str, Any]:
+        # distinct channel counts, so that a bias per input channel is visibly wrong
+        c_in, c_out = (int(c) for c in rng.choice(options["channels"], size=2, replace=False))
+        if c_in == 3 or c_out == 3:
+            c_in, c_out = 3, c_in + c_out - 3  # three channels only make sense for the RGB image
+        bias = bool(rng.integers(2)) if options["bias"] == "either" else options["bias"] == "yes"
+        return {"in_channels": c_in, "out_channels": c_out, "kernel_size": pick(rng, options["kernel_sizes"]),
+                "bias": bias, "input_size": pick(rng, INPUT_SIZES)}
+
+    def solve(self, params: dict[str, Any]) -> Solution:
+        c_in, c_out, k = params["in_channels"], params["out_channels"], params["kernel_size"]
+        per_filter = sp.Integer(c_in * k * k)
+        weights = sp.Integer(conv_params(c_in, c_out, k, bias=False))
+        total = sp.Integer(conv_params(c_in, c_out, k, bias=params["bias"]))
+        return Solution(
+            answers={"params": total, "weights": weights, "biases": total - weights,
+                     "params_double_input": total},
+            work={"per_filter": per_filter, "kernel_area": sp.Integer(k * k)},
+        )
+
+    def slips(self, params: dict[str, Any], solution: Solution) -> list[Slip]:
+        c_in, c_out, k = params["in_channels"], params["out_channels"], params["kernel_size"]
+        biases = solution.answers["biases"]
+        slips = [
+            Slip("params", "k_not_squared", "you used k instead of k x k: every filter covers a k x k "
+                 "patch of each input channel", c_out * c_in * k + biases),
+            Slip("params", "forgot_in_channels", "you counted a single k x k kernel per filter; each "
+                 "filter has one k x k slice per input channel", c_out * k * k + biases),
+        ]
+        if params["bias"]:
+            slips += [
+                Slip("params", "forgot_biases", "you left out the biases: one per output channel",
+                     solution.answers["weights"]),
+                Slip("params", "bias_per_input", "you counted one bias per input channel; there is one "
+                     "per output channel (per filter)", solution.answers["weights"] + c_in),
+            ]
+        else:
+            slips.append(Slip("params", "added_biases", "you added biases, but the layer is built with "
+                              "bias=False", solution.answers["weights"] + c_out))
+        return slips
+
+    def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
+        problems = []
+        if params["in_channels"] == params["out_channels"]:
+            problems.append("equal channel counts hide which one the biases follow")
+        if params["kernel_size"] >= params["input_size"]:
+            problems.append("kernel as large as the input")
+        if solution.answers["params"] != solution.answers["weights"] + solution.answers["biases"]:
+            problems.append("weights and biases do not add up")
+        return problems

@@ -1,0 +1,115 @@
+"""Receptive field of one output unit of a conv/pool stack, by the recursion
+r <- r + d(k-1) j, j <- j s (j: distance in input pixels between neighbouring units)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from ..draws import pick
+from ..family import Family, Option, Slip, Solution, ints_from, one_of, register
+from ..shapes import Layer, receptive_field, shapes_through
+
+POOL_TYPES = {"max": "MaxPool2d", "avg": "AvgPool2d"}
+LABELS = {"Conv2d": "conv", "MaxPool2d": "max pool", "AvgPool2d": "avg pool"}
+FIRST_WIDTHS = [8, 16, 32]  # channels double after every conv, as in VGG-style stacks
+
+
+def _geometry(layer: Layer) -> tuple[int, int, int]:
+    """(kernel, stride, dilation) with torch's defaults: pools stride by their kernel."""
+    k = layer["kernel_size"]
+    default_stride = 1 if layer["type"] == "Conv2d" else k
+    return k, layer.get("stride") or default_stride, layer.get("dilation", 1)
+
+
+def _recursion(layers: list[Layer], *, use_stride: bool = True, use_dilation: bool = True,
+               stride_first: bool = False, skip_pools: bool = False) -> int:
+    """The recursion with one step optionally done wrong (for the slips)."""
+    field, jump = 1, 1
+    for layer in layers:
+        if skip_pools and layer["type"] != "Conv2d":
+            continue
+        k, s, d = _geometry(layer)
+        if stride_first:
+            jump *= s
+        field += (d if use_dilation else 1) * (k - 1) * jump
+        if use_stride and not stride_first:
+            jump *= s
+    return field
+
+
+def _conv(rng: np.random.Generator, options: dict[str, Any], c_in: int, c_out: int) -> Layer:
+    layer = {"type": "Conv2d", "in_channels": c_in, "out_channels": c_out,
+             "kernel_size": pick(rng, options["kernel_sizes"]), "stride": pick(rng, options["conv_strides"])}
+    dilation = pick(rng, options["dilations"])
+    return layer | ({"dilation": dilation} if dilation > 1 else {})
+
+
+@register
+class ReceptiveField(Family):
+    id = "receptive_field"
+    title = "Receptive field of a convolutional stack"
+    options = {
+        "convs": Option([2, 3], "numbers of convolutional layers that may be drawn", ints_from(range(1, 5))),
+        "kernel_sizes": Option([3, 5, 7], "conv kernel sizes that may be drawn", ints_from(range(1, 12))),
+        "conv_strides": Option([1], "conv strides that may be drawn", ints_from(range(1, 4))),
+        "dilations": Option([1], "conv dilations that may be drawn", ints_from(range(1, 25))),
+        "pool_kernels": Option([2], "pool window sizes (pools have stride 2)", ints_from([2, 3])),
+        "pool": Option("max", "pooling type: max, avg or either", one_of("max", "avg", "either")),
+    }
+
+    def draw(self, rng: np.random.Generator, options: dict[str, Any]) -> dict[str, Any]:
+        layers, c_in, c_out = [], 3, pick(rng, FIRST_WIDTHS)
+        convs = pick(rng, options["convs"])
+        for index in range(convs):
+            layers.append(_conv(rng, options, c_in, c_out))
+            # a pool after every conv but the last, and after the last one time in two
+            if index < convs - 1 or rng.integers(2):
+                kind = pick(rng, list(POOL_TYPES)) if options["pool"] == "either" else options["pool"]
+                layers.append({"type": POOL_TYPES[kind], "kernel_size": pick(rng, options["pool_kernels"]),
+                               "stride": 2})
+            c_in, c_out = c_out, 2 * c_out
+        return {"layers": layers}
+
+    def solve(self, params: dict[str, Any]) -> Solution:
+        layers = params["layers"]
+        rows, jump = [], 1
+        for depth, layer in enumerate(layers, 1):
+            k, s, d = _geometry(layer)
+            rows.append({"type": layer["type"], "label": LABELS[layer["type"]], "k": k, "s": s, "d": d,
+                         "jump": sp.Integer(jump), "growth": sp.Integer(d * (k - 1) * jump),
+                         "field": sp.Integer(receptive_field(layers[:depth]))})
+            jump *= s
+        return Solution(answers={"receptive_field": rows[-1]["field"], "jump": sp.Integer(jump)},
+                        work={"rows": rows, "dilated": any(row["d"] > 1 for row in rows)})
+
+    def slips(self, params: dict[str, Any], solution: Solution) -> list[Slip]:
+        layers = params["layers"]
+        slips = [
+            Slip("receptive_field", "ignored_strides", "you added the kernel extents d(k-1) without scaling "
+                 "them by the product of the earlier strides", _recursion(layers, use_stride=False)),
+            Slip("receptive_field", "own_stride", "you scaled a layer's growth by its own stride as well; "
+                 "only the strides of the layers before it count", _recursion(layers, stride_first=True)),
+            Slip("receptive_field", "ignored_pools", "you left out the pooling layers; a pooling window "
+                 "widens the receptive field like a convolution does", _recursion(layers, skip_pools=True)),
+        ]
+        if any(layer.get("dilation", 1) > 1 for layer in layers):
+            slips.append(Slip("receptive_field", "ignored_dilation", "you ignored the dilation: a dilated "
+                              "kernel spans d(k-1)+1 pixels", _recursion(layers, use_dilation=False)))
+        return slips
+
+    def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
+        layers, rows = params["layers"], solution.work["rows"]
+        problems = []
+        field = solution.answers["receptive_field"]
+        if field != 1 + sum(row["growth"] for row in rows):
+            problems.append("the table's growth does not add up to the receptive field")
+        # an input exactly one receptive field wide must give a single output unit
+        if shapes_through(layers, [3, int(field), int(field)])[-1][1:] != [1, 1]:
+            problems.append("an input of one receptive field does not reduce to one unit")
+        convs = [layer for layer in layers if layer["type"] == "Conv2d"]
+        if any(a["out_channels"] != b["in_channels"] for a, b in zip(convs, convs[1:], strict=False)):
+            problems.append("channel counts do not chain")
+        return problems

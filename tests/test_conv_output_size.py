@@ -1,0 +1,102 @@
+import pytest
+import torch
+
+from generator.errors import InfeasibleError
+from generator.family import get_family
+from generator.variants import make_problem
+
+SEEDS = range(200)
+FAMILY = "conv_output_size"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Hundreds of tiny convs: thread hand-offs would cost more than the work."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _torch_side(n: int, k: int, p: int, s: int, d: int) -> int:
+    """Output side of nn.Conv2d applied to a zero image."""
+    conv = torch.nn.Conv2d(1, 1, k, stride=s, padding=p, dilation=d, bias=False)
+    with torch.no_grad():
+        out = conv(torch.zeros(1, 1, n, n))
+    assert out.shape[-2] == out.shape[-1]
+    return out.shape[-1]
+
+
+def _torch_extent(k: int, d: int) -> int:
+    """Pixels one dilated window spans: an unpadded stride-1 conv on n pixels yields n - extent + 1."""
+    n = d * k + 8
+    return n - _torch_side(n, k, 0, 1, d) + 1
+
+
+@pytest.mark.parametrize("options", [{}, {"flooring": False, "strides": [1, 2, 3]},
+                                     {"compare": False, "kernel_sizes": [1, 2, 4, 11], "dilations": [1, 4, 6]}])
+def test_matches_torch_conv2d(options):
+    for seed in SEEDS:
+        obj = make_problem(FAMILY, seed, options).contract()
+        p, a = obj["params"], obj["answers"]
+        geometry = (p["input_size"], p["kernel_size"], p["padding"], p["stride"])
+        assert a["output_size"] == _torch_side(*geometry, p["dilation"]), seed
+        assert a["effective_kernel"] == _torch_extent(p["kernel_size"], p["dilation"]), seed
+        if "compare_dilation" in p:
+            assert a["compare_output_size"] == _torch_side(*geometry, p["compare_dilation"]), seed
+            assert a["compare_effective_kernel"] == _torch_extent(p["kernel_size"], p["compare_dilation"])
+
+
+def test_sheet_003_exercises_1_and_2():
+    """224x224 input, 7x7 kernel, padding 3, stride 2: 112 at dilation 1, 109 at dilation 2."""
+    params = {"input_size": 224, "kernel_size": 7, "padding": 3, "stride": 2, "dilation": 1, "compare_dilation": 2}
+    solution = get_family(FAMILY).solve(params)
+    assert solution.answers["output_size"] == 112
+    assert solution.answers["compare_output_size"] == 109
+    assert solution.answers["compare_effective_kernel"] == 13
+    assert solution.work["a"]["numerator"] == 223 and solution.work["b"]["numerator"] == 217
+    del params["compare_dilation"]  # exercise 1 on its own: a single part
+    assert get_family(FAMILY).solve(params).answers == {"output_size": 112, "effective_kernel": 7}
+
+
+def test_well_posed_on_every_seed():
+    family = get_family(FAMILY)
+    geometries = set()
+    for seed in SEEDS:
+        problem = make_problem(FAMILY, seed)
+        p, work = problem.params, problem.solution.work
+        assert family.check(p, problem.solution) == []
+        assert 0 <= 2 * p["padding"] < p["kernel_size"]
+        assert p["dilation"] < p["compare_dilation"]
+        assert problem.solution.answers["compare_output_size"] < problem.solution.answers["output_size"]
+        # default options: torch's flooring always matters in part (b), and the statement says so
+        assert work["a"]["remainder"] > 0 and work["floors"]
+        geometries.add((p["kernel_size"], p["dilation"], p["padding"]))
+    assert len(geometries) >= 12  # the draws vary
+
+
+def test_exact_division_when_flooring_is_off():
+    for seed in SEEDS:
+        work = make_problem(FAMILY, seed, {"flooring": False}).solution.work
+        assert work["a"]["remainder"] == 0
+
+
+@pytest.mark.parametrize("options, needs", [({"strides": [1]}, "stride of 2"),
+                                            ({"dilations": [2]}, "two dilations")])
+def test_infeasible_options_are_named(options, needs):
+    with pytest.raises(InfeasibleError, match=needs):
+        make_problem(FAMILY, 0, options)
+
+
+@pytest.mark.parametrize("answer, slip", [("output_size", "rounded_up"), ("output_size", "forgot_plus_one"),
+                                          ("compare_output_size", "forgot_plus_one"),
+                                          ("compare_output_size", "ignored_dilation")])
+def test_slip_differs_from_answer(answer, slip):
+    family = get_family(FAMILY)
+    differs = 0
+    for seed in SEEDS:
+        problem = make_problem(FAMILY, seed)
+        value = next(s.value for s in family.slips(problem.params, problem.solution)
+                     if s.answer == answer and s.name == slip)
+        differs += value != problem.solution.answers[answer]
+    assert differs >= 0.95 * len(SEEDS)

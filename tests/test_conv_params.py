@@ -1,0 +1,67 @@
+import pytest
+import torch
+from oracle import trainable_params
+
+from generator.family import get_family
+from generator.variants import make_problem
+
+SEEDS = range(200)
+FAMILY = "conv_params"
+
+
+def _torch_conv(p: dict) -> torch.nn.Conv2d:
+    return torch.nn.Conv2d(p["in_channels"], p["out_channels"], p["kernel_size"], bias=p["bias"], device="meta")
+
+
+@pytest.mark.parametrize("bias", ["yes", "no", "either"])
+def test_matches_torch_module(bias):
+    for seed in SEEDS:
+        obj = make_problem(FAMILY, seed, {"bias": bias, "kernel_sizes": [1, 3, 5, 7, 11]}).contract()
+        p, a = obj["params"], obj["answers"]
+        conv = _torch_conv(p)
+        assert a["params"] == trainable_params(conv), seed
+        assert a["weights"] == conv.weight.numel()
+        assert a["biases"] == (conv.bias.numel() if conv.bias is not None else 0)
+        # the same module runs on an image twice as large: nothing about it changes
+        side = 2 * p["input_size"]
+        out = conv(torch.zeros(1, p["in_channels"], side, side, device="meta"))
+        assert out.shape[1] == p["out_channels"]
+        assert a["params_double_input"] == trainable_params(conv)
+
+
+def test_sheet_003_exercise_3():
+    """3x3 convolution, 64 -> 128 channels, with biases: 73,856 parameters."""
+    params = {"in_channels": 64, "out_channels": 128, "kernel_size": 3, "bias": True, "input_size": 56}
+    answers = get_family(FAMILY).solve(params).answers
+    assert answers["params"] == 73856
+    assert answers["weights"] == 73728 and answers["biases"] == 128
+
+
+def test_well_posed_on_every_seed():
+    seen = set()
+    for seed in SEEDS:
+        problem = make_problem(FAMILY, seed, {"bias": "either"})
+        p = problem.params
+        assert get_family(FAMILY).check(p, problem.solution) == []
+        assert p["in_channels"] != p["out_channels"]
+        assert p["out_channels"] != 3  # three channels only ever at the input (RGB)
+        seen.add((p["in_channels"], p["out_channels"], p["kernel_size"], p["bias"]))
+    assert len(seen) > 50
+
+
+def test_option_bias_is_obeyed():
+    assert all(make_problem(FAMILY, s, {"bias": "no"}).params["bias"] is False for s in range(20))
+    assert {make_problem(FAMILY, s, {"bias": "either"}).params["bias"] for s in range(20)} == {True, False}
+
+
+@pytest.mark.parametrize("bias, slip", [("yes", "k_not_squared"), ("yes", "forgot_in_channels"),
+                                        ("yes", "forgot_biases"), ("yes", "bias_per_input"),
+                                        ("no", "added_biases"), ("no", "k_not_squared")])
+def test_slip_differs_from_answer(bias, slip):
+    family = get_family(FAMILY)
+    differs = 0
+    for seed in SEEDS:
+        problem = make_problem(FAMILY, seed, {"bias": bias})
+        value = next(s.value for s in family.slips(problem.params, problem.solution) if s.name == slip)
+        differs += value != problem.solution.answers["params"]
+    assert differs >= 0.95 * len(SEEDS)

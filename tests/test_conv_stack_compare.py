@@ -1,0 +1,84 @@
+import pytest
+import torch
+from oracle import trainable_params
+
+from generator.family import get_family
+from generator.numbers import exact
+from generator.variants import make_problem
+
+SEEDS = range(200)
+FAMILY = "conv_stack_compare"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Hundreds of tiny convs: thread hand-offs would cost more than the work."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _conv(channels: int, kernel: int, device: str = "meta") -> torch.nn.Conv2d:
+    return torch.nn.Conv2d(channels, channels, kernel, bias=False, device=device)
+
+
+def _field(module: torch.nn.Module, side: int = 64) -> int:
+    """Receptive field of an unpadded stride-1 stack: n input pixels give n - field + 1 outputs."""
+    with torch.no_grad():
+        return side - module(torch.zeros(1, 1, side, side)).shape[-1] + 1
+
+
+@pytest.mark.parametrize("options", [{}, {"kernel_sizes": [2, 3, 4, 5, 6, 7], "depths": [2, 3, 4, 5, 6],
+                                          "channels": [1, 3, 48, 100, 1024]}])
+def test_matches_torch_modules(options):
+    for seed in SEEDS:
+        obj = make_problem(FAMILY, seed, options).contract()
+        c, k, n = (obj["params"][name] for name in ("channels", "kernel_size", "depth"))
+        a = obj["answers"]
+        # the receptive field, measured on one-channel copies of the stack with zero images
+        field = _field(torch.nn.Sequential(*[_conv(1, k, "cpu") for _ in range(n)]))
+        assert a["receptive_field"] == field, seed
+        assert _field(_conv(1, field, "cpu")) == field  # the single conv sees the same region
+        stack = trainable_params(torch.nn.Sequential(*[_conv(c, k) for _ in range(n)]))
+        single = trainable_params(_conv(c, field))
+        assert (a["params_stack"], a["params_single"]) == (stack, single), seed
+        assert exact(a["ratio"]) == exact(stack) / single
+        assert a["extra_nonlinearities"] == n - 1
+
+
+@pytest.mark.parametrize("depth, single_kernel, stack_c2, single_c2", [(2, 5, 18, 25), (3, 7, 27, 49)])
+def test_sheet_003_exercises_5_and_6(depth, single_kernel, stack_c2, single_c2):
+    """Two 3x3 convs vs one 5x5: 18 C^2 vs 25 C^2; three 3x3 vs one 7x7: 27 C^2 vs 49 C^2."""
+    family = get_family(FAMILY)
+    for channels in (1, 64):
+        answers = family.solve({"channels": channels, "kernel_size": 3, "depth": depth}).answers
+        assert answers["receptive_field"] == single_kernel
+        assert answers["params_stack"] == stack_c2 * channels**2
+        assert answers["params_single"] == single_c2 * channels**2
+        assert answers["ratio"] == exact(stack_c2) / single_c2
+
+
+def test_well_posed_on_every_seed():
+    family, seen = get_family(FAMILY), set()
+    for seed in SEEDS:
+        problem = make_problem(FAMILY, seed)
+        assert family.check(problem.params, problem.solution) == []
+        a = problem.solution.answers
+        assert 0 < a["ratio"] < 1 and a["receptive_field"] % 2 == 1  # default odd kernels: a centred field
+        seen.add(tuple(problem.params.values()))
+    assert len(seen) >= 25
+
+
+@pytest.mark.parametrize("answer, slip", [("receptive_field", "summed_kernels"), ("params_stack", "k_not_squared"),
+                                          ("params_stack", "channels_once"), ("params_stack", "added_biases"),
+                                          ("params_single", "summed_kernels")])
+def test_slip_differs_from_answer(answer, slip):
+    family = get_family(FAMILY)
+    differs = 0
+    for seed in SEEDS:
+        problem = make_problem(FAMILY, seed)
+        value = next(s.value for s in family.slips(problem.params, problem.solution)
+                     if s.answer == answer and s.name == slip)
+        differs += value != problem.solution.answers[answer]
+    assert differs >= 0.95 * len(SEEDS)

@@ -1,0 +1,118 @@
+import pytest
+import torch
+from oracle import build
+
+from generator.family import get_family
+from generator.variants import make_problem
+
+SEEDS = range(200)
+FAMILY = "receptive_field"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Hundreds of small forward/backward passes: thread hand-offs would cost more than the work."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _probe(layers: list[dict]) -> torch.nn.Sequential:
+    """The same geometry on one channel: all-ones conv weights, and average pools in place of max
+    pools, so every input pixel in the field gets a strictly positive gradient."""
+    modules = []
+    for layer in layers:
+        geometry = {k: v for k, v in layer.items() if k in ("kernel_size", "stride", "dilation")}
+        if layer["type"] == "Conv2d":
+            conv = torch.nn.Conv2d(1, 1, bias=False, **geometry)
+            torch.nn.init.ones_(conv.weight)
+            modules.append(conv)
+        else:
+            modules.append(torch.nn.AvgPool2d(**geometry))
+    return torch.nn.Sequential(*modules)
+
+
+def _fields(layers: list[dict], side: int) -> tuple[int, int]:
+    """(side of the input region feeding output unit (0, 0), shift of that region for unit (0, 1)),
+    measured on a side x side input (no padding, so the top-left unit's field is never cut off)."""
+    x = torch.zeros(1, 1, side, side, requires_grad=True)
+    out = _probe(layers)(x)
+    assert out.shape[-1] >= 2, "input too small for two output units"
+    columns = []
+    for unit in (0, 1):
+        (grad,) = torch.autograd.grad(out[0, 0, 0, unit], x, retain_graph=True)
+        rows = grad[0, 0].sum(1).nonzero().flatten()
+        cols = grad[0, 0].sum(0).nonzero().flatten()
+        assert rows.max() - rows.min() == cols.max() - cols.min()  # square field
+        columns.append(cols)
+    return int(columns[0].max() - columns[0].min() + 1), int(columns[1].min() - columns[0].min())
+
+
+@pytest.mark.parametrize("options", [{}, {"convs": [1, 3], "dilations": [1, 2, 3], "pool": "either",
+                                          "pool_kernels": [2, 3], "conv_strides": [1, 2]}])
+def test_matches_torch_autograd(options):
+    for seed in SEEDS:
+        obj = make_problem(FAMILY, seed, options).contract()
+        layers, answers = obj["params"]["layers"], obj["answers"]
+        # the answers only size the input (two fields side by side, plus slack); torch measures
+        side = answers["receptive_field"] + 3 * answers["jump"]
+        assert _fields(layers, side) == (answers["receptive_field"], answers["jump"]), seed
+
+
+def test_layers_build_in_torch():
+    """The contract's recipe builds each network, and an input one field wide gives one output unit."""
+    for seed in range(40):
+        obj = make_problem(FAMILY, seed).contract()
+        side = obj["answers"]["receptive_field"]
+        with torch.no_grad():
+            out = build(obj["params"]["layers"])(torch.zeros(1, 3, side, side))
+        assert out.shape[-2:] == (1, 1), seed
+
+
+def _conv(k: int, **extra) -> dict:
+    return {"type": "Conv2d", "in_channels": 3, "out_channels": 8, "kernel_size": k} | extra
+
+
+def test_sheet_003_exercise_7():
+    """conv 5x5 s1, pool 2x2 s2, conv 3x3 s1, pool 2x2 s2: 5, 6, 10, then the last pool makes 12
+    (10 is the field before the final pool; torch's autograd agrees on 12)."""
+    pool = {"type": "MaxPool2d", "kernel_size": 2, "stride": 2}
+    layers = [_conv(5, stride=1), pool, _conv(3, stride=1), pool]
+    solution = get_family(FAMILY).solve({"layers": layers})
+    assert [row["field"] for row in solution.work["rows"]] == [5, 6, 10, 12]
+    assert solution.answers["receptive_field"] == 12 and solution.answers["jump"] == 4
+    assert _fields(layers, 40) == (12, 4)
+
+
+def test_sheet_003_exercise_28():
+    """One 3x3 convolution with dilation 18 sees 1 + 18 * 2 = 37 pixels."""
+    solution = get_family(FAMILY).solve({"layers": [_conv(3, dilation=18)]})
+    assert solution.answers["receptive_field"] == 37
+    assert get_family(FAMILY).solve({"layers": [_conv(3, dilation=1)]}).answers["receptive_field"] == 3
+
+
+def test_well_posed_on_every_seed():
+    family, sizes = get_family(FAMILY), set()
+    for seed in SEEDS:
+        problem = make_problem(FAMILY, seed)
+        layers = problem.params["layers"]
+        assert family.check(problem.params, problem.solution) == []
+        kinds = [layer["type"] for layer in layers]
+        assert kinds[0] == "Conv2d" and "MaxPool2d" in kinds
+        assert all(a != b for a, b in zip(kinds, kinds[1:], strict=False))  # conv and pool alternate
+        assert problem.solution.answers["receptive_field"] <= 64  # hand-sized with default options
+        sizes.add(problem.solution.answers["receptive_field"])
+    assert len(sizes) >= 10
+
+
+@pytest.mark.parametrize("options, slip", [({}, "ignored_strides"), ({}, "own_stride"), ({}, "ignored_pools"),
+                                           ({"dilations": [2, 3]}, "ignored_dilation")])
+def test_slip_differs_from_answer(options, slip):
+    family = get_family(FAMILY)
+    differs = 0
+    for seed in SEEDS:
+        problem = make_problem(FAMILY, seed, options)
+        value = next(s.value for s in family.slips(problem.params, problem.solution) if s.name == slip)
+        differs += value != problem.solution.answers["receptive_field"]
+    assert differs >= 0.95 * len(SEEDS)
