@@ -1,0 +1,76 @@
+"""The public answer contract (shared/CONTRACT.md) for every family: required names,
+exact numbers only, determinism; property-based over seeds with hypothesis."""
+
+import json
+from fractions import Fraction
+
+import pytest
+import sympy as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generator.family import load_families
+from generator.variants import make_problem
+
+# family -> (required params, required answers), as CONTRACT.md's table lists them.
+REQUIRED = {
+    "resblock_params": ({"blocks"}, {"fewer"}),
+    "sgd_step": ({"lr", "weight_decay", "w", "grad"}, {"w_plain", "w_decay"}),
+    "conv_architecture": ({"input", "target", "kernel_sizes"}, {"layers", "shapes", "total_params"}),
+    "two_layer_backprop": ({"X", "t", "W1", "b1", "w2", "b2"},
+                           {"y", "loss", "grad_W1", "grad_b1", "grad_w2", "grad_b2"}),
+    "conv_output_size": ({"input_size", "kernel_size", "padding", "stride", "dilation"}, {"output_size"}),
+    "conv_params": ({"in_channels", "out_channels", "kernel_size", "bias"}, {"params"}),
+    "conv_by_hand": ({"X", "K", "stride", "padding"}, {"Y"}),
+    "receptive_field": ({"layers"}, {"receptive_field"}),
+    "conv_stack_compare": ({"channels", "kernel_size", "depth"}, {"receptive_field", "params_stack", "params_single"}),
+    "conv_macs": ({"in_channels", "out_channels", "kernel_size", "height", "width"},
+                  {"macs_standard", "macs_separable", "params_standard", "params_separable"}),
+    "pool_backprop": ({"X", "mode", "kernel_size", "stride", "grad_output"}, {"grad_input"}),
+    "gd_convergence": ({"A"}, {"eigenvalues", "lr_max"}),
+    "focal_loss": ({"gamma", "p_t"}, {"multipliers"}),
+    "yolo_output": ({"S", "B", "C"}, {"per_cell", "output_size"}),
+    "inception_module": ({"in_channels", "branch_widths"}, {"out_channels"}),
+    "resnet_params": ({"input_channels", "stem_channels", "stem_kernel", "stages", "bottleneck", "expansion",
+                       "num_classes"}, {"total_params"}),
+    "batchnorm_shapes": ({"input_shape", "layout"}, {"mean_shape", "var_shape"}),
+    "conv_as_matrix": ({"weight", "input_length", "padding"}, {"A", "B"}),
+}
+
+
+def test_every_contract_family_is_registered():
+    assert set(REQUIRED) <= set(load_families())
+
+
+def _assert_exact(value, where):
+    """Contract numbers: JSON integers or strings both Fraction and sympy parse."""
+    assert not isinstance(value, float), where
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            _assert_exact(item, f"{where}[{i}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _assert_exact(item, f"{where}.{key}")
+    elif isinstance(value, str) and value[:1].isdigit() or isinstance(value, str) and value.startswith("-"):
+        assert sp.Rational(value) == Fraction(value), where
+
+
+@pytest.mark.parametrize("family_id", sorted(REQUIRED))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(min_value=0, max_value=2**32 - 1))
+def test_contract_holds_for_any_seed(family_id, seed):
+    obj = make_problem(family_id, seed).contract()
+    params, answers = REQUIRED[family_id]
+    assert obj["family"] == family_id and obj["seed"] == seed
+    assert params <= set(obj["params"]), params - set(obj["params"])
+    assert answers <= set(obj["answers"]) or family_id == "resblock_params"
+    if family_id == "resblock_params":  # params_<label> for every design
+        assert {f"params_{label}" for label in obj["params"]["blocks"]} | {"fewer"} <= set(obj["answers"])
+    text = json.dumps(obj)
+    assert json.loads(text) == obj
+    _assert_exact(obj["params"], "params")
+    _assert_exact(obj["answers"], "answers")
+    assert make_problem(family_id, seed).contract() == obj  # same seed, same object
+    for name, slips in obj["slips"].items():
+        values = [s["value"] for s in slips]
+        assert obj["answers"][name] not in values and len(set(map(json.dumps, values))) == len(values)

@@ -1,0 +1,152 @@
+import pytest
+import sympy as sp
+import torch
+import torch.nn.functional as F
+from torch.autograd.functional import jacobian, vjp
+
+from generator.errors import InfeasibleError
+from generator.family import get_family
+from generator.variants import make_problem
+
+FAMILY = "conv_as_matrix"
+SEEDS = range(200)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """The tensors are tiny: starting worker threads would cost more than the arithmetic."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _t(values) -> torch.Tensor:
+    return torch.tensor(values, dtype=torch.float64)
+
+
+def _check_against_torch(params: dict, answers: dict) -> None:
+    weight, n, p = _t(params["weight"]), params["input_length"], params["padding"]
+    co, ci, k = weight.shape
+    x = torch.randn(ci, n, dtype=torch.float64)
+
+    def conv(inp: torch.Tensor) -> torch.Tensor:
+        return F.conv1d(inp[None], weight, padding=p)[0]
+
+    m = conv(x).shape[-1]
+    assert answers["output_length"] == m
+    # vec(y) = A vec(x): the Jacobian, flattened channel-major (row-major over [channel, position])
+    A = jacobian(conv, x).reshape(co * m, ci * n)
+    assert torch.equal(A, _t(answers["A"]))
+
+    # dL/dx = B dL/dy: the Jacobian of the vector-Jacobian product with respect to dL/dy
+    def backward(g: torch.Tensor) -> torch.Tensor:
+        return vjp(conv, x, g, create_graph=True)[1]
+
+    B = jacobian(backward, torch.zeros(co, m, dtype=torch.float64)).reshape(ci * n, co * m)
+    assert torch.equal(B, _t(answers["B"]))
+    # the numeric backward pass through autograd
+    g = _t(params["grad_output"])
+    leaf = x.clone().requires_grad_(True)
+    conv(leaf).backward(g)
+    assert torch.equal(leaf.grad, _t(answers["grad_input"]))
+    # the key's claim: a convolution of the gradient, padded by k-1-p, with the flipped kernels
+    # (input and output channels swapped) gives the same numbers
+    as_conv = F.conv1d(g[None], weight.flip(-1).transpose(0, 1), padding=k - 1 - p)[0]
+    assert torch.equal(as_conv, leaf.grad)
+
+
+def test_matches_torch():
+    torch.manual_seed(0)
+    for seed in SEEDS:
+        obj = make_problem(FAMILY, seed).contract()
+        _check_against_torch(obj["params"], obj["answers"])
+
+
+def test_sheet_002_q4_symbolic():
+    """Sheet 002 #4: 2 in / 2 out channels, kernel 3, length 4, no padding; with symbols
+    w_j^{ab} (a input channel, b output channel) A is the sheet's 4 x 8 matrix and B = A^T."""
+    sym = {(a, b, j): sp.Symbol(f"w{j}_{a}{b}") for a in (1, 2) for b in (1, 2) for j in (1, 2, 3)}
+    weight = [[[sym[(i, o, j)] for j in (1, 2, 3)] for i in (1, 2)] for o in (1, 2)]
+    zero = sp.Integer(0)
+    params = {"weight": weight, "input_length": 4, "padding": 0, "grad_output": [[zero, zero], [zero, zero]]}
+    answers = get_family(FAMILY).solve(params).answers
+
+    def row(b: int, shift: int) -> list:
+        """Output channel b at position shift + 1: the kernels from both input channels, shifted."""
+        return [x for a in (1, 2) for x in [zero] * shift + [sym[(a, b, j)] for j in (1, 2, 3)] + [zero] * (1 - shift)]
+
+    assert answers["output_length"] == 2
+    assert answers["A"] == [row(1, 0), row(1, 1), row(2, 0), row(2, 1)]
+    assert answers["B"] == [list(col) for col in zip(*answers["A"], strict=True)]
+    assert answers["B"][1] == [sym[(1, 1, 2)], sym[(1, 1, 1)], sym[(1, 2, 2)], sym[(1, 2, 1)]]
+
+
+def test_sheet_shape_numeric():
+    """The sheet's shapes with numbers, against torch."""
+    weight = [[[1, 2, 3], [4, 5, 6]], [[-1, 0, 2], [3, -2, 1]]]
+    params = {"weight": [[[sp.Integer(v) for v in k] for k in row] for row in weight], "input_length": 4,
+              "padding": 0, "grad_output": [[sp.Integer(1), sp.Integer(-2)], [sp.Integer(2), sp.Integer(1)]]}
+    answers = get_family(FAMILY).solve(params).answers
+    assert len(answers["A"]) == 4 and len(answers["A"][0]) == 8
+    _check_against_torch(params, answers)
+
+
+def test_well_posed():
+    family = get_family(FAMILY)
+    kinds = set()
+    for seed in SEEDS:
+        problem = make_problem(FAMILY, seed)
+        p, a = problem.params, problem.solution.answers
+        co, ci, k = len(p["weight"]), len(p["weight"][0]), len(p["weight"][0][0])
+        kinds.add((ci, co, k, p["padding"]))
+        assert (ci, co) != (1, 1) and k in (2, 3) and p["input_length"] in (3, 4, 5) and p["padding"] < k
+        assert a["output_length"] >= 2 and len(a["A"][0]) <= 10 and len(a["A"]) <= 10
+        assert all(0 < abs(v) <= 3 for row in p["weight"] for kern in row for v in kern)
+        assert p["weight"][0][0] != p["weight"][0][0][::-1]
+        assert all(0 < abs(v) <= 2 for row in p["grad_output"] for v in row)
+        assert family.check(p, problem.solution) == []
+    assert len(kinds) >= 8
+
+
+def test_options_and_infeasible():
+    p = make_problem(FAMILY, 4, {"in_channels": [3], "out_channels": [1], "input_length": [3], "kernel_size": [2],
+                                 "padding": [0], "max_weight": 1}).params
+    assert len(p["weight"][0]) == 3 and all(abs(v) == 1 for row in p["weight"] for kern in row for v in kern)
+    single = make_problem(FAMILY, 4, {"in_channels": [1], "out_channels": [1]}).params
+    assert len(single["weight"]) == len(single["weight"][0]) == 1
+    with pytest.raises(InfeasibleError):
+        make_problem(FAMILY, 0, {"in_channels": [3], "input_length": [4, 5]})
+    with pytest.raises(InfeasibleError):
+        make_problem(FAMILY, 0, {"kernel_size": [4], "input_length": [3], "padding": [0]})
+
+
+def test_slips_differ():
+    family = get_family(FAMILY)
+    offered: dict[str, int] = {}
+    differ: dict[str, int] = {}
+    for seed in SEEDS:
+        problem = make_problem(FAMILY, seed)
+        for slip in family.slips(problem.params, problem.solution):
+            offered[slip.name] = offered.get(slip.name, 0) + 1
+            differ[slip.name] = differ.get(slip.name, 0) + (slip.value != problem.solution.answers[slip.answer])
+    assert len(offered) >= 6
+    assert all(differ[name] >= 0.95 * offered[name] for name in offered), (differ, offered)
+
+
+def test_slip_values():
+    """Each slip is the torch computation with one step done wrong."""
+    family = get_family(FAMILY)
+    problem = make_problem(FAMILY, 7, {"padding": [1], "in_channels": [2], "out_channels": [2]})
+    slips = {s.name: s.value for s in family.slips(problem.params, problem.solution)}
+    weight = _t(problem.contract()["params"]["weight"])
+    co, ci, k = weight.shape
+    n = problem.params["input_length"]
+    x = torch.zeros(ci, n, dtype=torch.float64)
+    flipped = jacobian(lambda v: F.conv1d(v[None], weight.flip(-1), padding=1)[0], x).reshape(-1, ci * n)
+    assert torch.equal(flipped, _t(slips["flipped_kernel"]))
+    # position-major: flatten [position, channel] instead of [channel, position]
+    A = _t(problem.contract()["answers"]["A"])
+    m = A.shape[0] // co
+    interleaved = A.reshape(co, m, ci, n).permute(1, 0, 3, 2).reshape(co * m, ci * n)
+    assert torch.equal(interleaved, _t(slips["position_major"]))
