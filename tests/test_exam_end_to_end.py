@@ -66,3 +66,13 @@ def test_two_runs_are_identical_and_another_seed_differs(seed42, tmp_path):
     first = json.loads((seed42 / "answers.json").read_text())["problems"]
     other = json.loads((tmp_path / "other" / "answers.json").read_text())["problems"]
     assert all(a["params"] != b["params"] for a, b in zip(first, other, strict=True))
+
+
+def test_midterm_bank_uses_every_family(tmp_path):
+    from generator.family import load_families
+
+    result = CliRunner().invoke(cli, ["exam", "--bank", "midterm", "--seed", "1", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    families = {p["family"] for p in json.loads((tmp_path / "answers.json").read_text())["problems"]}
+    assert families == set(load_families())
+    assert (tmp_path / "key.pdf").read_bytes().startswith(b"%PDF")

@@ -39,3 +39,13 @@ def test_hostile_text_is_printed_literally(tmp_path):
     assert "^^5c" in text
     assert "O'Brien & Søren_% #1" in text
     assert "root:" not in text
+
+
+def test_no_template_starts_an_expression_with_a_minus():
+    """`\\VAR{-x}` reads as Jinja whitespace control and silently drops the sign."""
+    from pathlib import Path
+
+    from generator.render import TEMPLATE_DIR
+
+    offenders = [str(p) for p in Path(TEMPLATE_DIR).rglob("*.tex") if r"\VAR{-" in p.read_text()]
+    assert offenders == []
