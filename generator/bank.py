@@ -14,18 +14,37 @@ import yaml
 
 from .errors import BankError, GenError
 from .family import get_family
+from .tolerance import Tolerance, parse_tolerance
 
 BANK_DIR = Path(__file__).resolve().parent.parent / "banks"
+MAX_CHOICES = 8  # letters A-H; more options no longer fit a printed line or an LMS list
+
+
+@dataclass(frozen=True)
+class ChoiceSpec:
+    """`format: choice`: ask one answer as a multiple-choice question with `count`
+    options; `answer` None means the first answer with enough distinct slips, and
+    `near_miss` lets near-miss values fill up when the slips are too few."""
+
+    count: int = 4
+    answer: str | None = None
+    near_miss: bool = False
 
 
 @dataclass(frozen=True)
 class Choice:
-    """One problem a slot may hold: a family, the options it draws with, and the
-    parameters the instructor pinned instead of drawing."""
+    """One problem a slot may hold: a family, the options it draws with, the
+    parameters the instructor pinned instead of drawing, tolerances that replace the
+    family's (`tolerance` for every answer, `tolerances` per answer name) and, for a
+    multiple-choice question, how it is asked. `where` names it in messages."""
 
     family: str
     options: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+    tolerance: Tolerance | None = None
+    tolerances: dict[str, Tolerance] = field(default_factory=dict)
+    ask: ChoiceSpec | None = None
+    where: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -143,7 +162,44 @@ def _parse_choice(entry: Any, *, where: str) -> Choice:
     except GenError as exc:
         exc.where = where
         raise
-    return Choice(family=family.id, options=options, params=params)
+    every, per_answer = _tolerances(entry.get("tolerance"), where)
+    return Choice(family=family.id, options=options, params=params, tolerance=every, tolerances=per_answer,
+                  ask=_choice_spec(entry, where), where=where)
+
+
+def _tolerances(spec: Any, where: str) -> tuple[Tolerance | None, dict[str, Tolerance]]:
+    """`tolerance:` is one rule for every answer (`exact`, {abs: X}, ...) or a mapping
+    from answer names to rules; the names are checked once the answers are known."""
+    if spec is None:
+        return None, {}
+    if isinstance(spec, dict) and spec and not set(spec) <= {"abs", "rel"}:
+        return None, {str(name): parse_tolerance(rule, where=f"{where}, tolerance of {name!r}")
+                      for name, rule in spec.items()}
+    return parse_tolerance(spec, where=where), {}
+
+
+def _choice_spec(entry: dict[str, Any], where: str) -> ChoiceSpec | None:
+    """`format: choice` with optional `choices` (how many options), `answer` and
+    `fill: near_miss`; these keys mean nothing without it."""
+    form = entry.get("format", "open")
+    if form not in ("open", "choice"):
+        raise BankError(f"`format` is `open` or `choice`, got {form!r}", where=where)
+    if form == "open":
+        stray = [key for key in ("choices", "answer", "fill") if key in entry]
+        if stray:
+            raise BankError(f"{', '.join(f'`{k}`' for k in stray)} need `format: choice`", where=where)
+        return None
+    count = entry.get("choices", ChoiceSpec.count)
+    if isinstance(count, bool) or not isinstance(count, int) or not 2 <= count <= MAX_CHOICES:
+        raise BankError(f"`choices` is the number of options, 2 to {MAX_CHOICES}, got {count!r}", where=where)
+    answer = entry.get("answer")
+    if answer is not None and not isinstance(answer, str):
+        raise BankError(f"`answer` names one answer of the family, got {answer!r}", where=where)
+    fill = entry.get("fill")
+    if fill not in (None, "near_miss"):
+        raise BankError(f"`fill` can only be `near_miss`, got {fill!r}", where=where,
+                        hint="near-miss values fill up the options when the family has too few distinct slips")
+    return ChoiceSpec(count=count, answer=answer, near_miss=fill == "near_miss")
 
 
 def _points(value: Any, where: str) -> Fraction:

@@ -18,7 +18,7 @@ from .errors import GenError
 from .numbers import decimal
 from .pipeline import exam_parts, render_document, render_part
 from .seeds import derive_seed
-from .variants import Exam, Problem, make_problem
+from .variants import Exam, Problem, problem_for
 
 SAMPLE_PER_PROBLEM = 3  # variants of each problem compiled together at the end
 
@@ -69,7 +69,7 @@ def _check_choice(bank: Bank, label: str, choice: Choice, seeds: int,
     for index in range(seeds):
         seed = derive_seed(bank.name, "check", label, index)
         try:
-            problem = make_problem(choice.family, seed, choice.options, choice.params)
+            problem = problem_for(choice, seed)  # with the bank's tolerances and choice options
             json.dumps(problem.contract())  # exact values only: to_json refuses floats
         except (GenError, TypeError, ValueError, ArithmeticError) as exc:
             report.failures.append(f"seed {seed}: {exc}")

@@ -2,21 +2,23 @@
 
 Each chunk is one LaTeX document holding its students' exams and then their keys,
 each part on fresh pages; one pdflatex pass per chunk (point totals come from
-Python, so nothing needs a second pass), chunks in parallel on the cores. The log
-says where each part starts (GEN-PART-START), and pypdf cuts the chunk into the
-per-student PDFs and appends it to exams.pdf and keys.pdf."""
+Python, so nothing needs a second pass). Chunks go to pdflatex as soon as they are
+rendered, in parallel on the cores, so drawing and compiling overlap. The log says
+where each part starts (GEN-PART-START); pikepdf (qpdf) cuts each chunk into the
+per-student PDFs, and exams.pdf/keys.pdf take their pages from the chunk files."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import tempfile
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pypdf
+import pikepdf
 
 from . import numbers
 from .bank import Bank
@@ -44,13 +46,29 @@ class Entry:
     exam: Exam
     exam_tex: Tex
     key_tex: Tex
-    pdfs: tuple[bytes, bytes] | None = None
+
+
+@dataclass
+class Piece:
+    """Where one student's exam and key pages are in a compiled chunk file."""
+
+    path: Path
+    exam_pages: range
+    key_pages: range
+
+
+@dataclass
+class ChunkOutcome:
+    pieces: list[Piece] = field(default_factory=list)
+    done: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class ClassResult:
     done: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # student id -> reason
+    shared: list[str] = field(default_factory=list)  # notes on students who drew the same variant
 
 
 def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *, jobs: int,
@@ -62,58 +80,70 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
         students = [s for s in students if s.id == only]
         if not students:
             raise GenError(f"no student with id {only!r} in the roster")
-    result = ClassResult()
-    entries, drawn = [], []
-    for student in students:
-        bad = unprintable(student.name)
-        if bad:
-            result.failed[student.id] = (
-                f"roster line {student.row}: the name contains characters the PDF fonts cannot show "
-                f"({''.join(bad)}); no PDF was made for this student"
-            )
-        exam = draw_exam(bank, seed, student.contract())
-        drawn.append((student, exam))
-        exam_part, key_part = exam_parts(exam)
-        entry = Entry(student, exam, render_part(exam_part), render_part(key_part))
-        _write_sources(entry, out_dir)
-        if not bad:
-            entries.append(entry)
-    _compile_all(entries, bank, jobs, result, progress)
-    for entry in entries:
-        if entry.pdfs is not None:
-            folder = out_dir / entry.student.id
-            write_atomic(folder / "exam.pdf", entry.pdfs[0])
-            write_atomic(folder / "key.pdf", entry.pdfs[1])
-            result.done.append(entry.student.id)
+    result, drawn = ClassResult(), []
+    epoch = epoch_for(bank.date)
+    with tempfile.TemporaryDirectory(prefix="gen-class-") as tmp, ThreadPoolExecutor(max(1, jobs)) as pool:
+        futures: list[Future[ChunkOutcome]] = []
+        pending: list[Entry] = []
+        for student in students:
+            exam = draw_exam(bank, seed, student.contract())
+            drawn.append((student, exam))
+            entry = _render(student, exam, out_dir)
+            bad = unprintable(student.name)
+            if bad:
+                result.failed[student.id] = (
+                    f"roster line {student.row}: the name contains characters the PDF fonts cannot show "
+                    f"({''.join(bad)}); no PDF was made for this student"
+                )
+            else:
+                pending.append(entry)
+            if len(pending) == CHUNK or student is students[-1] and pending:
+                chunk_file = Path(tmp) / f"chunk-{len(futures)}.pdf"
+                futures.append(pool.submit(_build_chunk, pending, epoch, chunk_file, out_dir))
+                pending = []
+        pieces = []
+        for future in futures:
+            outcome = future.result()
+            result.done.extend(outcome.done)
+            result.failed.update(outcome.failed)
+            pieces.extend(outcome.pieces)
+            if progress:
+                progress(len(outcome.done) + len(outcome.failed))
+        if only is None:
+            _write_class_files(pieces, out_dir)
     if only is None:
-        _write_class_files([e for e in entries if e.pdfs], out_dir)
         write_atomic(out_dir / "answers.csv", answers_csv(drawn))
+        result.shared = shared_variants(drawn)
     return result
 
 
-def _write_sources(entry: Entry, out_dir: Path) -> None:
-    folder = prepare_dir(out_dir / entry.student.id)
+def shared_variants(drawn: list[tuple[Student, Exam]]) -> list[str]:
+    """Students who drew the same variant (fingerprint) of the same slot.
+
+    Variants are not re-drawn to avoid this: a student's exam depends only on the bank,
+    the seed and their own id, so that make-ups and late additions change no one else.
+    Families with large variant spaces make such pairs rare; `gen check` shows how many
+    distinct variants each problem has."""
+    holders: dict[tuple[str, str], list[str]] = {}
+    for student, exam in drawn:
+        for problem in exam.problems:
+            holders.setdefault((problem.slot, problem.fingerprint), []).append(student.id)
+    return [f"problem {slot}: students {', '.join(ids)} drew the same variant"
+            for (slot, _), ids in holders.items() if len(ids) > 1]
+
+
+def _render(student: Student, exam: Exam, out_dir: Path) -> Entry:
+    """Render the student's exam and key once; write their sources and answers.json."""
+    exam_part, key_part = exam_parts(exam)
+    entry = Entry(student, exam, render_part(exam_part), render_part(key_part))
+    folder = prepare_dir(out_dir / student.id)
     write_atomic(folder / "exam.tex", render_document([entry.exam_tex]))
     write_atomic(folder / "key.tex", render_document([entry.key_tex]))
-    write_atomic(folder / "answers.json", answers_json(entry.exam))
+    write_atomic(folder / "answers.json", answers_json(exam))
+    return entry
 
 
-def _compile_all(entries: list[Entry], bank: Bank, jobs: int, result: ClassResult,
-                 progress: Callable[[int], None] | None) -> None:
-    if not entries:
-        return
-    chunks = [entries[i : i + CHUNK] for i in range(0, len(entries), CHUNK)]
-    epoch = epoch_for(bank.date)
-    # Threads suffice: the work is in the pdflatex processes they wait for.
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(_compile_chunk, chunk, epoch): chunk for chunk in chunks}
-        for future in as_completed(futures):
-            result.failed.update(future.result())
-            if progress:
-                progress(len(futures[future]))
-
-
-def _compile_chunk(chunk: list[Entry], epoch: int) -> dict[str, str]:
+def _build_chunk(chunk: list[Entry], epoch: int, chunk_file: Path, out_dir: Path) -> ChunkOutcome:
     """Compile a chunk and cut it per student; if it fails, compile its students one
     by one so that only the faulty ones are lost, each reported with its log lines."""
     parts = [e.exam_tex for e in chunk] + [e.key_tex for e in chunk]
@@ -121,44 +151,65 @@ def _compile_chunk(chunk: list[Entry], epoch: int) -> dict[str, str]:
         pdf, log = compile_tex(render_document(parts), epoch=epoch, label="class chunk")
     except GenError as exc:
         if len(chunk) == 1:
-            return {chunk[0].student.id: str(exc).replace("class chunk", f"student {chunk[0].student.id}")}
-        failures: dict[str, str] = {}
-        for entry in chunk:
-            failures |= _compile_chunk([entry], epoch)
-        return failures
-    pieces = split_parts(pdf, log, len(parts))
-    for i, entry in enumerate(chunk):
-        entry.pdfs = (pieces[i], pieces[len(chunk) + i])
-    return {}
+            reason = str(exc).replace("class chunk", f"student {chunk[0].student.id}")
+            return ChunkOutcome(failed={chunk[0].student.id: reason})
+        outcome = ChunkOutcome()
+        for i, entry in enumerate(chunk):
+            alone = _build_chunk([entry], epoch, chunk_file.with_suffix(f".{i}.pdf"), out_dir)
+            outcome.pieces += alone.pieces
+            outcome.done += alone.done
+            outcome.failed |= alone.failed
+        return outcome
+    chunk_file.write_bytes(pdf)
+    bounds = part_bounds(log, len(parts))
+    outcome = ChunkOutcome()
+    with pikepdf.open(chunk_file) as source:
+        bounds.append(len(source.pages))
+        for i, entry in enumerate(chunk):
+            piece = Piece(chunk_file, range(bounds[i], bounds[i + 1]),
+                          range(bounds[len(chunk) + i], bounds[len(chunk) + i + 1]))
+            folder = out_dir / entry.student.id
+            write_atomic(folder / "exam.pdf", _pages(source, piece.exam_pages))
+            write_atomic(folder / "key.pdf", _pages(source, piece.key_pages))
+            outcome.pieces.append(piece)
+            outcome.done.append(entry.student.id)
+    return outcome
 
 
-def split_parts(pdf: bytes, log: str, count: int) -> list[bytes]:
-    """Cut a compiled document into its parts, using the page map in the log."""
+def part_bounds(log: str, count: int) -> list[int]:
+    """First page (0-based) of each part, from the page map pdflatex wrote to its log."""
     starts = [int(line.split()[1]) for line in log.splitlines() if line.startswith("GEN-PART-START ")]
-    reader = pypdf.PdfReader(io.BytesIO(pdf))
     if len(starts) != count:
         raise GenError(f"expected {count} parts in the compiled document, found {len(starts)}")
-    bounds = [*starts, len(reader.pages)]
-    return [_pages(reader, range(bounds[i], bounds[i + 1])) for i in range(count)]
+    return starts
 
 
-def _pages(reader: pypdf.PdfReader, pages: range) -> bytes:
-    writer = pypdf.PdfWriter()
-    for index in pages:
-        writer.add_page(reader.pages[index])
+def _pages(source: pikepdf.Pdf, pages: range) -> bytes:
+    with pikepdf.new() as target:
+        target.pages.extend(source.pages[pages.start : pages.stop])
+        return _save(target)
+
+
+def _save(pdf: pikepdf.Pdf) -> bytes:
     buffer = io.BytesIO()
-    writer.write(buffer)
+    pdf.save(buffer, deterministic_id=True)  # same pages, same bytes
     return buffer.getvalue()
 
 
-def _write_class_files(entries: list[Entry], out_dir: Path) -> None:
-    for name, index in (("exams.pdf", 0), ("keys.pdf", 1)):
-        writer = pypdf.PdfWriter()
-        for entry in entries:
-            writer.append(pypdf.PdfReader(io.BytesIO(entry.pdfs[index])))
-        buffer = io.BytesIO()
-        writer.write(buffer)
-        write_atomic(out_dir / name, buffer.getvalue())
+def _write_class_files(pieces: list[Piece], out_dir: Path) -> None:
+    """exams.pdf and keys.pdf, in roster order, straight from the chunk files."""
+    sources: dict[Path, pikepdf.Pdf] = {}
+    try:
+        for name, pick in (("exams.pdf", lambda p: p.exam_pages), ("keys.pdf", lambda p: p.key_pages)):
+            with pikepdf.new() as target:
+                for piece in pieces:
+                    source = sources.get(piece.path) or sources.setdefault(piece.path, pikepdf.open(piece.path))
+                    pages = pick(piece)
+                    target.pages.extend(source.pages[pages.start : pages.stop])
+                write_atomic(out_dir / name, _save(target))
+    finally:
+        for source in sources.values():
+            source.close()
 
 
 CSV_COLUMNS = ["student_id", "name", "variant", "problem", "family", "answer", "exact", "decimal"]

@@ -19,8 +19,12 @@ from .bank import Bank, load_bank
 from .check import check_bank, format_report
 from .classroom import build_class
 from .errors import GenError
-from .family import load_families
+from .export import FORMATS, export_bank
+from .family import BROKEN, PLUGINS, load_families
+from .grade import grade_class
+from .newfamily import scaffold_family
 from .pipeline import render_problem, write_exam
+from .preview import write_preview
 from .roster import load_roster
 from .variants import draw_exam, make_problem
 
@@ -51,11 +55,14 @@ def cli() -> None:
 
 @cli.command("list")
 def list_families() -> None:
-    """List the problem families, one line each."""
+    """List the problem families, one line each (plugins say which package they come from)."""
     registry = load_families()
     width = max(len(name) for name in registry)
     for name in sorted(registry):
-        click.echo(f"{name:<{width}}  {registry[name].title}")
+        source = f"  [plugin: {PLUGINS[name]}]" if name in PLUGINS else ""
+        click.echo(f"{name:<{width}}  {registry[name].title}{source}")
+    for failure in BROKEN.values():
+        click.echo(f"warning: {failure.message}", err=True)
 
 
 @cli.command()
@@ -85,6 +92,32 @@ def problem(family: str, seed: int, options_yaml: str | None, as_json: bool, as_
     click.echo("answers:")
     for name, value in item.solution.answers.items():
         click.echo(f"  {name} = {_text(value)}")
+
+
+@cli.command()
+@click.argument("family")
+@click.option("--seed", type=SEED, required=True, help="Seed of the problem.")
+@click.option("--options", "options_yaml", default=None, metavar="YAML",
+              help='Family options as YAML, e.g. "{channels: [64, 128]}".')
+@click.option("--out", type=click.Path(path_type=Path), default=Path("output"), show_default=True,
+              help="Folder for the PNG.")
+def preview(family: str, seed: int, options_yaml: str | None, out: Path) -> None:
+    """Render one problem of FAMILY and its worked solution to a PNG; print its path."""
+    item = make_problem(family, seed, _parse_options(options_yaml))
+    click.echo(str(write_preview(item, out)))
+
+
+@cli.command("new-family")
+@click.argument("name")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Folder of the new package  [default: gen-NAME]")
+def new_family(name: str, out: Path | None) -> None:
+    """Create a plugin package with a small working family NAME, its template and tests."""
+    folder = out or Path(f"gen-{name.replace('_', '-')}")
+    for path in scaffold_family(name, folder):
+        click.echo(f"wrote {path}")
+    click.echo(f"\nnext: pip install -e {folder}  &&  gen problem {name} --seed 1\n"
+               f"      cd {folder}  &&  python -m pytest  &&  ruff check .")
 
 
 def _text(value: Any) -> str:
@@ -141,6 +174,8 @@ def _exam_for_class(bank: Bank, seed: int, out: Path, roster: Path, jobs: int, o
         result = build_class(bank, seed, students, out, jobs=jobs, only=only, progress=bar.update)
     for student_id, reason in result.failed.items():
         click.echo(f"student {student_id}: {reason}", err=True)
+    for note in result.shared:
+        click.echo(f"note: {note}", err=True)
     seconds = time.perf_counter() - started
     click.echo(f"{len(result.done)} of {count} students done in {seconds:.1f} s; files in {out}"
                + (f"; {len(result.failed)} failed" if result.failed else ""))
@@ -164,6 +199,43 @@ def check(bank: str, seeds: int) -> None:
     click.echo(format_report(report, seeds))
     if not report.ok:
         raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("responses", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--exams", type=click.Path(path_type=Path, file_okay=False), required=True, metavar="DIR",
+              help="The class folder made by gen exam --roster (DIR/<id>/answers.json).")
+@click.option("--out", type=click.Path(path_type=Path), default=None, metavar="DIR",
+              help="Folder for grades.csv, summary.csv, feedback/ and report.html  [default: DIR/grades]")
+def grade(responses: Path, exams: Path, out: Path | None) -> None:
+    """Grade RESPONSES (CSV: id, problem, answer, value) against the class's answers.json,
+    name the slips behind wrong answers, and write grades, feedback and a class report."""
+    grading, written = grade_class(responses, exams, out or exams / "grades")
+    for skipped in grading.skipped:
+        click.echo(f"skipped {skipped.message}", err=True)
+    click.echo(f"graded {len(grading.graded)} answers of {len(grading.students)} students"
+               + (f"; {len(grading.skipped)} rows skipped (see report.html)" if grading.skipped else "")
+               + f"; wrote {written[0].parent}: " + ", ".join(p.name for p in written if p.parent == written[0].parent))
+
+
+@cli.command()
+@click.option("--format", "form", type=click.Choice(list(FORMATS)), required=True,
+              help="moodle: Moodle XML; qti: QTI 1.2 zip for Canvas.")
+@click.option("--bank", default="default", show_default=True, metavar="NAME|PATH",
+              help="A bank in banks/ by name, or a path to a YAML bank file.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed the variants are drawn from.")
+@click.option("--variants", type=click.IntRange(min=1, max=200), default=5, show_default=True,
+              help="Distinct variants per problem of the bank.")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
+              help="The file to write  [default: BANK-FORMAT.xml or .zip]")
+def export(form: str, bank: str, seed: int, variants: int, out: Path | None) -> None:
+    """Export the bank's problems to an LMS: one category (Moodle) or question groups
+    (Canvas) per problem, each with distinct variants, tolerances, slip feedback and the
+    worked solution."""
+    path, warnings = export_bank(load_bank(bank), seed, variants, form, out)
+    for warning in warnings:
+        click.echo(warning, err=True)
+    click.echo(f"wrote {path}")
 
 
 def main() -> None:

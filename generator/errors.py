@@ -44,3 +44,9 @@ class LatexMissingError(GenError):
     """pdflatex is not installed."""
 
     exit_code = 1
+
+
+class ToolError(GenError):
+    """An external program other than pdflatex (pdftoppm) is missing or failed."""
+
+    exit_code = 1

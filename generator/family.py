@@ -4,20 +4,34 @@ A family is one module in `generator/families/` holding one class decorated with
 `@register`. It draws well-posed parameters from an explicit random generator and
 solves them exactly; its template `templates/families/<id>.tex` shows the statement
 and the worked solution. Nothing else needs to change to add one.
+
+A family may also live in its own installed package (a plugin): the package names its
+Family subclass under the entry-point group `gen.families`, the entry point's name being
+the family's id, and keeps its template in a `templates/families/<id>.tex` next to the
+module. A plugin that cannot be loaded is recorded in BROKEN with the reason, so that it
+is reported by name while every other family keeps working.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
+import inspect
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
 from .errors import GenError, OptionError
+from .render import TEMPLATE_DIR
+from .tolerance import Tolerance, default_tolerance
+
+ENTRY_POINT_GROUP = "gen.families"
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,9 @@ class Family:
     id: ClassVar[str]
     title: ClassVar[str]  # one line, shown by `gen list`
     options: ClassVar[dict[str, Option]] = {}
+    # Per answer, when the default rule (generator.tolerance) does not fit, e.g. a ratio
+    # the key prints to two decimals; a bank may override it again.
+    tolerances: ClassVar[dict[str, Tolerance]] = {}
 
     def draw(self, rng: np.random.Generator, options: dict[str, Any]) -> dict[str, Any]:
         """Draw parameters from the feasible set (never by redrawing until they fit)."""
@@ -74,9 +91,21 @@ class Family:
         """Well-posedness invariants of a drawn variant; returns what is violated."""
         return []
 
+    def tolerance(self, answer: str, value: Any) -> Tolerance:
+        """How close a returned `answer` must be; `value` is its contract JSON form."""
+        return self.tolerances.get(answer) or default_tolerance(value)
+
     @property
     def template(self) -> str:
         return f"families/{self.id}.tex"
+
+    @property
+    def template_dir(self) -> Path:
+        """The folder holding `families/<id>.tex`: the project's templates for a built-in
+        family, a `templates/` folder next to the module for a plugin's family."""
+        if type(self).__module__.startswith(f"{__package__}."):
+            return TEMPLATE_DIR
+        return Path(inspect.getfile(type(self))).parent / "templates"
 
     def resolve_options(self, given: dict[str, Any] | None) -> dict[str, Any]:
         """Fill defaults and validate the bank's options, naming what is allowed."""
@@ -106,7 +135,17 @@ class Family:
         return "allowed options:\n    " + "\n    ".join(lines)
 
 
+class PluginFailure(NamedTuple):
+    """Why a plugin's family was not loaded (naming the plugin and its package), and the
+    distribution to uninstall, when the entry point came from one."""
+
+    message: str
+    distribution: str | None
+
+
 REGISTRY: dict[str, Family] = {}
+PLUGINS: dict[str, str] = {}  # family id -> the installed package that provides it
+BROKEN: dict[str, PluginFailure] = {}  # plugin family id -> why it was not loaded
 
 
 def register(cls: type[Family]) -> type[Family]:
@@ -118,18 +157,82 @@ def register(cls: type[Family]) -> type[Family]:
 
 
 def load_families() -> dict[str, Family]:
-    """Import every module of generator.families; an import error is loud."""
+    """Import every module of generator.families (an import error is loud: it is our
+    code), then the installed plugins (an error is recorded in BROKEN: it is theirs)."""
     from . import families
 
     for info in pkgutil.iter_modules(families.__path__):
         importlib.import_module(f"{families.__name__}.{info.name}")
+    load_plugins()
     return REGISTRY
+
+
+@functools.cache
+def load_plugins() -> None:
+    """Register the families of the entry-point group, once per process (get_family is
+    called for every problem drawn, and scanning the installed packages is slow)."""
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        package = f"package {point.dist.name} {point.dist.version}" if point.dist else f"entry point {point.value}"
+        try:
+            family = _plugin_family(point)
+        except _PluginBroken as exc:
+            message = f"plugin family {point.name!r} ({package}) was not loaded: {exc}"
+            BROKEN[point.name] = PluginFailure(message, point.dist.name if point.dist else None)
+            continue
+        REGISTRY[family.id] = family
+        PLUGINS[family.id] = package
+
+
+class _PluginBroken(Exception):
+    """Why one plugin's family cannot be used."""
+
+
+def _plugin_family(point: EntryPoint) -> Family:
+    try:
+        cls = point.load()
+    except Exception as exc:  # a plugin may fail in any way; it must not take the other families down
+        raise _PluginBroken(f"importing {point.value} failed: {type(exc).__name__}: {exc}") from exc
+    problems = interface_problems(cls, point.name)
+    if problems:
+        raise _PluginBroken("; ".join(problems))
+    try:
+        family = cls()
+        template = family.template_dir / family.template
+    except Exception as exc:
+        raise _PluginBroken(f"{cls.__name__}() failed: {type(exc).__name__}: {exc}") from exc
+    if not template.is_file():
+        raise _PluginBroken(f"its template {template} does not exist")
+    return family
+
+
+def interface_problems(cls: Any, name: str) -> list[str]:
+    """What keeps `cls` from being the family `name`: the checks a plugin must pass."""
+    if not (inspect.isclass(cls) and issubclass(cls, Family)):
+        return [f"{cls!r} is not a subclass of generator.family.Family (the entry point must name the class)"]
+    problems = [f"class attribute `{attr}` is missing or empty" for attr in ("id", "title")
+                if not isinstance(getattr(cls, attr, None), str) or not getattr(cls, attr).strip()]
+    problems += [f"`{method}` is not implemented" for method in ("draw", "solve")
+                 if getattr(cls, method) is getattr(Family, method)]
+    if not isinstance(cls.options, dict) or not all(isinstance(o, Option) for o in cls.options.values()):
+        problems.append("`options` must map option names to Option(default, help, validator)")
+    family_id = getattr(cls, "id", None)
+    if not isinstance(family_id, str):
+        return problems
+    if family_id != name:
+        problems.append(f"its id {family_id!r} differs from the entry point's name {name!r}")
+    elif family_id in REGISTRY and type(REGISTRY[family_id]) is not cls:
+        problems.append(f"the id {family_id!r} is already taken by {type(REGISTRY[family_id]).__module__}")
+    return problems
 
 
 def get_family(family_id: str) -> Family:
     registry = load_families()
     if family_id in registry:
         return registry[family_id]
+    if family_id in BROKEN:
+        failure = BROKEN[family_id]
+        remove = f"uninstall it: pip uninstall {failure.distribution}" if failure.distribution else "remove it"
+        raise GenError(failure.message, hint=f"fix the plugin, or {remove}")
     close = difflib.get_close_matches(family_id, registry, n=3, cutoff=0.5)
     hint = f"did you mean {' or '.join(close)}?" if close else "run `gen list` to see them"
     raise GenError(f"unknown family {family_id!r}", hint=hint)
@@ -182,6 +285,26 @@ def boolean(value: Any) -> bool:
     if not isinstance(value, bool):
         raise TypeError("expected true or false")
     return value
+
+
+def strs_from(allowed: tuple[str, ...]) -> Callable[[Any], list[str]]:
+    """A non-empty list of names, each from `allowed` (a single name is accepted too),
+    returned without repeats in the order of `allowed` so that draws do not depend on
+    how the bank happened to list them."""
+
+    def validate(value: Any) -> list[str]:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise TypeError("expected a list of names")
+        if not value:
+            raise ValueError("needs at least one name")
+        bad = [v for v in value if v not in allowed]
+        if bad:
+            raise ValueError(f"{bad} not allowed; choose from {', '.join(allowed)}")
+        return [name for name in allowed if name in value]
+
+    return validate
 
 
 def _span(allowed: list[int] | range) -> str:

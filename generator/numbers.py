@@ -82,6 +82,19 @@ def _fixed(r: sp.Rational, digits: int) -> str:
     return f"{sign}{whole}.{frac:0{digits}d}"
 
 
+def rounded(value: sp.Expr, places: int) -> sp.Rational:
+    """`value` rounded half up to `places` decimals, as an exact Rational: the key's
+    "about" values, rounded without passing through floats."""
+    scale = sp.Integer(10) ** places
+    return sp.Integer(sp.floor(value * scale + sp.Rational(1, 2))) / scale
+
+
+def significant(value: sp.Expr, digits: int) -> sp.Rational:
+    """A positive `value` rounded half up to `digits` significant digits, exactly; sympy
+    evaluates an expression such as a logarithm as precisely as the rounding needs."""
+    return rounded(value, digits - 1 - int(sp.floor(sp.log(value, 10))))
+
+
 def grouped(n: Any, sep: str = ",") -> str:
     """An integer with thousands separators: 147840 -> 147,840."""
     value = int(exact(n))

@@ -8,10 +8,12 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from . import numbers
+from .choice import ChoiceQuestion, rounded
 from .compile import compile_pdf, epoch_for
 from .errors import GenError
 from .files import prepare_dir, write_atomic
-from .render import Tex, render_block, render_template
+from .render import Tex, escape, render_block, render_template
 from .variants import Exam, Problem
 
 
@@ -30,9 +32,35 @@ def render_problem(problem: Problem) -> dict[str, Any]:
     return {
         "title": problem.family.title,
         "points": _points_text(problem.points),
-        "statement": render_block(problem.family.template, "statement", context),
-        "solution": render_block(problem.family.template, "solution", context),
+        "statement": render_block(problem.family.template, "statement", context, problem.family.template_dir),
+        "solution": render_block(problem.family.template, "solution", context, problem.family.template_dir),
+        "choice": render_choice(problem.choice),
     }
+
+
+def render_choice(choice: ChoiceQuestion | None) -> dict[str, Any] | None:
+    """A choice question's options as LaTeX for part.tex, printed with the same rounding
+    that made them distinct; vectors and matrices get a line each."""
+    if choice is None:
+        return None
+    return {
+        "answer": choice.answer,
+        "correct": choice.correct,
+        "env": Tex("choices" if any(isinstance(o.value, list) for o in choice.options) else "oneparchoices"),
+        "options": [{"letter": o.letter, "tex": Tex(f"${option_tex(rounded(o.value))}$"), "correct": o.kind == "answer",
+                     "why": o.says or ("a near miss" if o.kind == "near_miss" else "")} for o in choice.options],
+    }
+
+
+def option_tex(value: Any) -> str:
+    """Math-mode LaTeX of a rounded option: a matrix, a bracketed list, a number or a label."""
+    if isinstance(value, list) and value and isinstance(value[0], list):
+        return numbers.tex_matrix(value)
+    if isinstance(value, list):
+        return "[" + r",\ ".join(option_tex(v) for v in value) + "]"
+    if isinstance(value, Fraction):
+        return numbers.tex_number(value)
+    return rf"\text{{{escape(value)}}}"
 
 
 def exam_parts(exam: Exam) -> tuple[dict[str, Any], dict[str, Any]]:

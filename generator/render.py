@@ -101,9 +101,11 @@ def environment(extra_dirs: tuple[str, ...] = ()) -> jinja2.Environment:
     return env
 
 
-def render_block(template_name: str, block: str, context: dict[str, Any]) -> Tex:
-    """Render one named block (`statement` or `solution`) of a family template."""
-    template = environment().get_template(template_name)
+def render_block(template_name: str, block: str, context: dict[str, Any], template_dir: Path = TEMPLATE_DIR) -> Tex:
+    """Render one named block (`statement` or `solution`) of a family template, looked up
+    first in `template_dir` (a plugin's own templates), then in the project's."""
+    extra_dirs = () if template_dir == TEMPLATE_DIR else (str(template_dir),)
+    template = environment(extra_dirs).get_template(template_name)
     if block not in template.blocks:
         return Tex("")
     ctx = template.new_context(context)

@@ -19,6 +19,14 @@ def _side(value: Any) -> int:
     return int(value)
 
 
+def geometry(layer: Layer) -> tuple[int, int, int]:
+    """(kernel, stride, dilation) of a conv or pool layer, with torch's defaults: a pool
+    strides by its kernel size unless told otherwise."""
+    k = _side(layer["kernel_size"])
+    default_stride = 1 if layer["type"] == "Conv2d" else k
+    return k, _side(layer.get("stride") or default_stride), _side(layer.get("dilation", 1))
+
+
 def conv_output_size(n: int, kernel: int, padding: int = 0, stride: int = 1, dilation: int = 1) -> int:
     """floor((n + 2p - d(k-1) - 1) / s) + 1, as torch.nn.Conv2d computes it."""
     return (n + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
@@ -60,18 +68,13 @@ def total_params(layers: list[Layer]) -> int:
 def output_shape(layer: Layer, shape: Shape) -> Shape:
     """Shape [C, H, W] after one layer (Flatten gives [C*H*W], Linear [out])."""
     kind = layer["type"]
-    if kind == "Conv2d":
-        k = _side(layer["kernel_size"])
+    if kind in ("Conv2d", "MaxPool2d", "AvgPool2d"):
+        k, s, d = geometry(layer)
         p = _side(layer.get("padding", 0))
-        s = _side(layer.get("stride", 1))
-        d = _side(layer.get("dilation", 1))
-        return [layer["out_channels"]] + [conv_output_size(n, k, p, s, d) for n in shape[1:]]
-    if kind in ("MaxPool2d", "AvgPool2d"):
-        k = _side(layer["kernel_size"])
-        s = _side(layer.get("stride") or k)  # torch: stride defaults to the kernel size
-        p = _side(layer.get("padding", 0))
-        d = _side(layer.get("dilation", 1)) if kind == "MaxPool2d" else 1
-        return [shape[0]] + [conv_output_size(n, k, p, s, d) for n in shape[1:]]
+        if kind == "AvgPool2d":
+            d = 1  # torch's AvgPool2d has no dilation
+        channels = layer["out_channels"] if kind == "Conv2d" else shape[0]
+        return [channels] + [conv_output_size(n, k, p, s, d) for n in shape[1:]]
     if kind == "Flatten":
         size = 1
         for n in shape:
@@ -98,10 +101,7 @@ def receptive_field(layers: list[Layer]) -> int:
     for layer in layers:
         if layer["type"] not in ("Conv2d", "MaxPool2d", "AvgPool2d"):
             continue
-        k = _side(layer["kernel_size"])
-        default_stride = 1 if layer["type"] == "Conv2d" else k
-        s = _side(layer.get("stride") or default_stride)
-        d = _side(layer.get("dilation", 1))
+        k, s, d = geometry(layer)
         field += d * (k - 1) * jump
         jump *= s
     return field

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 import sympy as sp
 
-from .bank import Bank
-from .errors import GenError, InfeasibleError, OptionError
+from .bank import Bank, Choice, Slot
+from .choice import ChoiceQuestion, ask_as_choice
+from .errors import BankError, GenError, InfeasibleError, OptionError
 from .family import Family, Solution, get_family
 from .numbers import exact, to_json
 from .seeds import derive_seed, rng_for, variant_code
+from .tolerance import Tolerance
 
 
 @dataclass
@@ -31,6 +33,13 @@ class Problem:
     number: int = 1  # position on the printed exam
     slot: str = "1"  # the bank's id of the problem, stable under shuffling
     alternative: int | None = None  # which `one_of` alternative, if the slot has several
+    tolerances: dict[str, Tolerance] = field(default_factory=dict)  # the bank's, replacing the family's
+    choice: ChoiceQuestion | None = None  # the answer the bank asks as multiple choice
+
+    def tolerance(self, answer: str) -> Tolerance:
+        if answer in self.tolerances:
+            return self.tolerances[answer]
+        return self.family.tolerance(answer, to_json(self.solution.answers[answer]))
 
     @property
     def fingerprint(self) -> str:
@@ -52,6 +61,8 @@ class Problem:
             "params": to_json(self.params),
             "answers": to_json(self.solution.answers),
             "slips": distinct_slips(self),
+            "tolerance": {name: self.tolerance(name).to_json() for name in self.solution.answers},
+            **({"choice": self.choice.contract()} if self.choice else {}),
         }
 
 
@@ -185,21 +196,43 @@ def _integer(number: sp.Rational) -> int:
     return int(number)
 
 
+def problem_for(choice: Choice, seed: int) -> Problem:
+    """A bank problem: drawn and solved, with the bank's tolerances and, for `format:
+    choice`, its multiple-choice options."""
+    problem = make_problem(choice.family, seed, choice.options, choice.params)
+    answers = problem.solution.answers
+    unknown = sorted(set(choice.tolerances) - set(answers))
+    if unknown:
+        raise BankError(f"family {choice.family!r} has no answer {', '.join(map(repr, unknown))} to set a "
+                        "tolerance for", where=choice.where, hint=f"its answers are: {', '.join(answers)}")
+    every = dict.fromkeys(answers, choice.tolerance) if choice.tolerance else {}
+    problem.tolerances = {**every, **choice.tolerances}
+    if choice.ask:
+        try:
+            problem.choice = ask_as_choice(choice.family, to_json(answers), distinct_slips(problem), seed, choice.ask)
+        except GenError as exc:
+            exc.where = choice.where
+            raise
+    return problem
+
+
+def draw_slot(bank: Bank, seed: int, student_id: str, slot: Slot) -> Problem:
+    """One slot's problem for one student, drawn from a seed of (bank, seed, student,
+    slot id), so neither the order of slots nor the other students change it."""
+    alternative = 0
+    if len(slot.choices) > 1:
+        alternative = derive_seed(bank.name, seed, student_id, slot.id, "one_of") % len(slot.choices)
+    problem = problem_for(slot.choices[alternative], derive_seed(bank.name, seed, student_id, slot.id))
+    problem.points, problem.slot = slot.points, slot.id
+    problem.alternative = alternative if len(slot.choices) > 1 else None
+    return problem
+
+
 def draw_exam(bank: Bank, seed: int, student: dict[str, str] | None = None) -> Exam:
-    """One exam: each slot's problem drawn from a seed of (bank, seed, student, slot id),
-    so neither the order of slots nor the other students change it."""
+    """One exam: every slot drawn for this student (see draw_slot), in the bank's order
+    or, with `shuffle`, in an order of the student's own."""
     student_id = student["id"] if student else ""
-    problems = []
-    for slot in bank.slots:
-        problem_seed = derive_seed(bank.name, seed, student_id, slot.id)
-        alternative = 0
-        if len(slot.choices) > 1:
-            alternative = derive_seed(bank.name, seed, student_id, slot.id, "one_of") % len(slot.choices)
-        choice = slot.choices[alternative]
-        problem = make_problem(choice.family, problem_seed, choice.options, choice.params)
-        problem.points, problem.slot = slot.points, slot.id
-        problem.alternative = alternative if len(slot.choices) > 1 else None
-        problems.append(problem)
+    problems = [draw_slot(bank, seed, student_id, slot) for slot in bank.slots]
     if bank.shuffle:
         order = rng_for(derive_seed(bank.name, seed, student_id, "order")).permutation(len(problems))
         problems = [problems[int(i)] for i in order]

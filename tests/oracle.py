@@ -1,12 +1,17 @@
-"""Independent computations with PyTorch, the tests' oracle. Nothing here imports
-the generator's solvers: answers are recomputed from the drawn parameters only."""
+"""Independent computations with PyTorch, the tests' oracle. None of them uses the
+generator's solvers: answers are recomputed from the drawn parameters only. Also the
+check every family's slips share, which compares a family's slips with its own answers."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
 
 import torch
+
+from generator.family import get_family
+from generator.variants import make_problem
 
 torch.set_default_dtype(torch.float64)
 
@@ -40,3 +45,21 @@ def close(a: Any, b: Any, tol: float = 1e-9) -> bool:
     return torch.allclose(tensor(a) if not isinstance(a, torch.Tensor) else a,
                           tensor(b) if not isinstance(b, torch.Tensor) else b,
                           atol=tol, rtol=0)
+
+
+def slip_difference_rates(family_id: str, seeds: Iterable[int], options: dict[str, Any] | None = None, *,
+                          among_offered: bool = False) -> dict[str, float]:
+    """Per slip offered on some seed ("answer:name"), the fraction of the seeds on which it
+    is offered and differs from its answer: a slip that gives the right answer, or is not
+    offered, cannot tell a student what went wrong. With among_offered the fraction is of
+    the seeds on which it is offered, for slips that only some variants allow."""
+    family, seeds = get_family(family_id), list(seeds)
+    offered: dict[str, int] = {}
+    differ: dict[str, int] = {}
+    for seed in seeds:
+        problem = make_problem(family_id, seed, options)
+        for slip in family.slips(problem.params, problem.solution):
+            key = f"{slip.answer}:{slip.name}"
+            offered[key] = offered.get(key, 0) + 1
+            differ[key] = differ.get(key, 0) + (slip.value != problem.solution.answers[slip.answer])
+    return {key: differ[key] / (offered[key] if among_offered else len(seeds)) for key in offered}

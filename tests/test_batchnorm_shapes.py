@@ -2,6 +2,7 @@ import functools
 
 import pytest
 import torch
+from oracle import slip_difference_rates
 from torch import nn
 
 from generator.errors import OptionError
@@ -11,15 +12,6 @@ from generator.variants import make_problem
 FAMILY = "batchnorm_shapes"
 SEEDS = range(200)
 SMALL = {"N": 3, "C": 4, "H": 5, "W": 6}  # distinct sizes, so a wrong axis cannot pass
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The tensors are tiny: starting worker threads would cost more than the arithmetic."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _batchnorm(x: torch.Tensor, layout: str) -> torch.Tensor:
@@ -130,16 +122,9 @@ def test_options():
 
 
 def test_slips_differ():
-    family = get_family(FAMILY)
-    offered: dict[str, int] = {}
-    differ: dict[str, int] = {}
-    for seed in SEEDS:
-        problem = make_problem(FAMILY, seed)
-        for slip in family.slips(problem.params, problem.solution):
-            offered[slip.name] = offered.get(slip.name, 0) + 1
-            differ[slip.name] = differ.get(slip.name, 0) + (slip.value != problem.solution.answers[slip.answer])
-    assert len(offered) >= 6
-    assert all(differ[name] >= 0.95 * offered[name] for name in offered), (differ, offered)
+    rates = slip_difference_rates(FAMILY, SEEDS, among_offered=True)  # some slips fit only some variants
+    assert len(rates) >= 6
+    assert all(rate >= 0.95 for rate in rates.values()), rates
 
 
 def test_slip_values_nhwc():

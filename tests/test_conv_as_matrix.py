@@ -2,6 +2,7 @@ import pytest
 import sympy as sp
 import torch
 import torch.nn.functional as F
+from oracle import slip_difference_rates
 from torch.autograd.functional import jacobian, vjp
 
 from generator.errors import InfeasibleError
@@ -10,15 +11,6 @@ from generator.variants import make_problem
 
 FAMILY = "conv_as_matrix"
 SEEDS = range(200)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The tensors are tiny: starting worker threads would cost more than the arithmetic."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _t(values) -> torch.Tensor:
@@ -122,16 +114,9 @@ def test_options_and_infeasible():
 
 
 def test_slips_differ():
-    family = get_family(FAMILY)
-    offered: dict[str, int] = {}
-    differ: dict[str, int] = {}
-    for seed in SEEDS:
-        problem = make_problem(FAMILY, seed)
-        for slip in family.slips(problem.params, problem.solution):
-            offered[slip.name] = offered.get(slip.name, 0) + 1
-            differ[slip.name] = differ.get(slip.name, 0) + (slip.value != problem.solution.answers[slip.answer])
-    assert len(offered) >= 6
-    assert all(differ[name] >= 0.95 * offered[name] for name in offered), (differ, offered)
+    rates = slip_difference_rates(FAMILY, SEEDS, among_offered=True)  # some slips fit only some variants
+    assert len(rates) >= 6
+    assert all(rate >= 0.95 for rate in rates.values()), rates
 
 
 def test_slip_values():

@@ -12,15 +12,6 @@ SEEDS = range(200)
 FAMILY = "conv_by_hand"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Hundreds of tiny convs: thread hand-offs would cost more than the work."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _torch_conv(p: dict) -> torch.Tensor:
     x, k = tensor(p["X"])[None, None], tensor(p["K"])[None, None]
     return F.conv2d(x, k, stride=p["stride"], padding=p["padding"])[0, 0]

@@ -1,6 +1,6 @@
 import pytest
 import torch
-from oracle import as_float
+from oracle import as_float, slip_difference_rates
 
 from generator.family import get_family
 from generator.numbers import exact
@@ -62,11 +62,6 @@ def test_sheet_000_q2():
 
 
 def test_slips_differ_from_the_answer():
-    family = get_family("sgd_step")
-    counts: dict[str, int] = {}
-    for seed in range(200):
-        problem = make_problem("sgd_step", seed, {"momentum": True})
-        for slip in family.slips(problem.params, problem.solution):
-            counts[slip.name] = counts.get(slip.name, 0) + (slip.value != problem.solution.answers[slip.answer])
-    assert len(counts) >= 2
-    assert all(n >= 190 for n in counts.values()), counts
+    rates = slip_difference_rates("sgd_step", range(200), {"momentum": True})
+    assert len(rates) >= 2
+    assert all(rate >= 0.95 for rate in rates.values()), rates

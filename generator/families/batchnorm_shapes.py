@@ -10,7 +10,7 @@ import numpy as np
 import sympy as sp
 
 from ..draws import pick
-from ..family import Family, Option, Slip, Solution, register
+from ..family import Family, Option, Slip, Solution, register, strs_from
 from ..shapes import batchnorm_params
 
 # A layout names the axes of the input in order.
@@ -21,18 +21,6 @@ BATCHES = [16, 32, 64, 128, 256]
 CHANNELS_4D = [3, 16, 32, 64, 128, 256, 512]
 CHANNELS_2D = [10, 64, 100, 128, 256, 500, 512]
 SIDES = [7, 8, 14, 16, 28, 32, 56]
-
-
-def _layouts(value: Any) -> list[str]:
-    """A non-empty list of layouts from LAYOUTS (a single name is accepted too)."""
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise TypeError("expected a non-empty list of layout names")
-    bad = [v for v in value if v not in LAYOUTS]
-    if bad:
-        raise ValueError(f"{bad} not allowed; choose from {', '.join(LAYOUTS)}")
-    return sorted(set(value), key=LAYOUTS.index)
 
 
 def _pick_other(rng: np.random.Generator, sizes: list[int], taken: list[int]) -> int:
@@ -50,7 +38,7 @@ class BatchnormShapes(Family):
     id = "batchnorm_shapes"
     title = "Shapes of the BatchNorm statistics for a given tensor layout"
     options = {
-        "layouts": Option(list(LAYOUTS), "input layouts to draw from: NC, NCHW, NHWC", _layouts),
+        "layouts": Option(list(LAYOUTS), "input layouts to draw from: NC, NCHW, NHWC", strs_from(LAYOUTS)),
     }
 
     def draw(self, rng: np.random.Generator, options: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,8 @@ import sympy as sp
 from ..draws import pick
 from ..errors import InfeasibleError
 from ..family import Family, Option, Slip, Solution, boolean, ints_from, register
-from ..shapes import Layer, Shape, conv_params, receptive_field, shapes_through, total_params
+from ..shapes import Layer, Shape, conv_params, geometry, receptive_field, shapes_through, total_params
+from ..tolerance import MANUAL
 
 # The search's bound: more convolutions than this is no longer a stack a student
 # designs by hand, and it keeps the search finite for any options.
@@ -192,8 +193,7 @@ def field_steps(layers: list[Layer]) -> list[dict[str, Any]]:
     """r <- r + (k-1) j and j <- j s per layer, written out for the key."""
     steps, field, jump = [], 1, 1
     for layer in layers:
-        k = layer["kernel_size"]
-        stride = 1 if layer["type"] == "Conv2d" else layer["stride"]
+        k, stride, _ = geometry(layer)  # the stacks drawn here are never dilated
         steps.append({"k": k, "jump": jump, "before": field, "after": field + (k - 1) * jump})
         field, jump = field + (k - 1) * jump, jump * stride
     return steps
@@ -238,6 +238,9 @@ def _figure(layers: list[Layer], rows: list[dict[str, Any]], per_row: int = 6) -
 class ConvArchitecture(Family):
     id = "conv_architecture"
     title = "Design a conv/pool stack for a target shape"
+    # Many networks are right and every answer describes the student's own network, so
+    # a person grades them; the key's values are one correct instance.
+    tolerances = {"layers": MANUAL, "shapes": MANUAL, "total_params": MANUAL, "receptive_field": MANUAL}
     options = {
         "kernel_sizes": Option(None, "allowed conv kernel sizes (1..11); null draws a usual set",
                                _optional(ints_from(range(1, 12)))),

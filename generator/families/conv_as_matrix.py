@@ -14,9 +14,9 @@ import sympy as sp
 from ..draws import pick
 from ..errors import InfeasibleError
 from ..family import Family, Option, Slip, Solution, int_in, ints_from, register
+from ..linalg import Matrix, matvec, transpose
 from ..shapes import conv_output_size
 
-Matrix = list[list[sp.Integer]]
 # Both A (in_channels*length columns) and B = A^T (out_channels*output_length columns)
 # must fit amsmath's default of 10 matrix columns, and stay a hand-sized exercise.
 MAX_SIDE = 10
@@ -35,14 +35,6 @@ def _matrix(weight: list[list[list[Any]]], length: int, padding: int) -> Matrix:
         ]
         for o in range(out_channels) for t in range(out_length)
     ]
-
-
-def _transpose(m: Matrix) -> Matrix:
-    return [list(col) for col in zip(*m, strict=True)]
-
-
-def _times(m: Matrix, v: list[Any]) -> list[Any]:
-    return [sum((a * b for a, b in zip(row, v, strict=True)), sp.Integer(0)) for row in m]
 
 
 def _flip(weight: list[list[list[Any]]]) -> list[list[list[Any]]]:
@@ -125,8 +117,8 @@ class ConvAsMatrix(Family):
         weight, n, p = params["weight"], params["input_length"], params["padding"]
         k = len(weight[0][0])
         a = _matrix(weight, n, p)
-        b = _transpose(a)
-        grad = _times(b, _flatten(params["grad_output"]))
+        b = transpose(a)
+        grad = matvec(b, _flatten(params["grad_output"]))
         pad = k - 1 - p  # the backward convolution pads the gradient this much on each side
         zeros = [sp.Integer(0)] * pad
         padded = [zeros + list(row) + zeros for row in params["grad_output"]]
@@ -157,10 +149,10 @@ class ConvAsMatrix(Family):
             Slip("B", "no_transpose", "you reused A for the backward pass; the backward matrix is its transpose",
                  a),
             Slip("B", "flipped_and_transposed", "you flipped the kernels and also transposed; the transpose "
-                 "already does the flipping", _transpose(flipped)),
+                 "already does the flipping", transpose(flipped)),
             Slip("grad_input", "backward_without_flip", "you slid the unflipped kernels over the padded "
                  "gradient; the backward convolution uses flipped kernels",
-                 _unflatten(_times(_transpose(flipped), w["grad_vec"]), n)),
+                 _unflatten(matvec(transpose(flipped), w["grad_vec"]), n)),
         ]
         if w["in_channels"] > 1 or w["out_channels"] > 1:
             slips.append(Slip("A", "position_major", "you flattened position by position (channels interleaved); "

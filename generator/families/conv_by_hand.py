@@ -11,9 +11,8 @@ import sympy as sp
 from ..draws import pick
 from ..errors import InfeasibleError
 from ..family import Family, Option, Slip, Solution, ints_from, one_of, register
+from ..linalg import Matrix
 from ..shapes import conv_output_size
-
-Matrix = list[list[sp.Rational]]
 
 # Outputs of 2x2 or 3x3 from inputs of 3..6 pixels a side: a page of hand arithmetic.
 OUTPUT_SIDES = (2, 3)

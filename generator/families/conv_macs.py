@@ -13,6 +13,7 @@ import sympy as sp
 from ..draws import pick
 from ..family import Family, Option, Slip, Solution, boolean, ints_from, register
 from ..shapes import conv_macs, conv_params
+from ..tolerance import half_unit
 
 # Channel counts and map sides of real CNN stages; a calculator is enough for the products.
 CHANNELS = [16, 24, 32, 48, 64, 96, 128, 192, 256]
@@ -23,6 +24,7 @@ MAP_SIDES = [7, 14, 28, 56]
 class ConvMacs(Family):
     id = "conv_macs"
     title = "Cost of a standard versus a depthwise separable convolution"
+    tolerances = {"saving_ratio": half_unit(2)}  # the key gives the ratio as about x.yz
     options = {
         "kernel_sizes": Option([3, 5], "kernel sizes k to draw from", ints_from([3, 5, 7])),
         "channels": Option(CHANNELS, "channel counts C_in and C_out are drawn from",

@@ -11,6 +11,7 @@ import sympy as sp
 from ..draws import pick
 from ..family import Family, Option, Slip, Solution, ints_from, register
 from ..shapes import Layer, conv_params, receptive_field, total_params
+from ..tolerance import half_unit
 
 
 def _convs(channels: int, kernel: int, depth: int) -> list[Layer]:
@@ -23,6 +24,7 @@ def _convs(channels: int, kernel: int, depth: int) -> list[Layer]:
 class ConvStackCompare(Family):
     id = "conv_stack_compare"
     title = "Stacked small convolutions versus one large convolution"
+    tolerances = {"ratio": half_unit(3)}  # the key gives the ratio as a percentage with one decimal
     options = {
         "channels": Option([16, 32, 64, 128, 256], "channel counts C that may be drawn", ints_from(range(1, 1025))),
         "kernel_sizes": Option([3, 5], "kernel sizes k of the stacked convolutions", ints_from(range(2, 8))),

@@ -12,7 +12,8 @@ import sympy as sp
 
 from ..draws import pick
 from ..family import Family, Option, Slip, Solution, int_in, ints_from, one_of, register
-from ..numbers import terminates
+from ..numbers import significant, terminates
+from ..tolerance import half_unit
 
 # Grids of probabilities p_t an instructor would pick, strictly between 0 and 1.
 GRIDS = {
@@ -26,6 +27,7 @@ DIGITS = 4  # significant digits shown for the logarithmic losses
 class FocalLoss(Family):
     id = "focal_loss"
     title = "Focal-loss multipliers for hard and easy examples"
+    tolerances = {"hard_easy_ratio": half_unit(2)}  # the key gives the ratio as about x.yz
     options = {
         "gammas": Option([2, 3], "focusing parameters gamma to draw from", ints_from(range(1, 6))),
         "grid": Option("twentieths", "p_t values are multiples of 0.1 (tenths) or 0.05 (twentieths)",
@@ -53,7 +55,7 @@ class FocalLoss(Family):
             rows.append({
                 "p": p, "q": 1 - p, "multiplier": multiplier,
                 "ce_exact": cross_entropy, "focal_exact": focal,
-                "ce_approx": _rounded(cross_entropy), "focal_approx": _rounded(focal),
+                "ce_approx": significant(cross_entropy, DIGITS), "focal_approx": significant(focal, DIGITS),
             })
         return Solution(
             answers={"multipliers": multipliers, "hard_easy_ratio": multipliers[0] / multipliers[-1]},
@@ -88,10 +90,3 @@ class FocalLoss(Family):
         if params["gamma"] < 1 or int(params["gamma"]) != params["gamma"]:
             problems.append("gamma must be a positive integer for exact multipliers")
         return problems
-
-
-def _rounded(value: sp.Expr) -> sp.Rational:
-    """A positive `value` rounded half up to DIGITS significant digits, as an exact
-    Rational for display; sympy evaluates the logarithms as precisely as this needs."""
-    places = DIGITS - 1 - int(sp.floor(sp.log(value, 10)))
-    return sp.Integer(sp.floor(value * sp.Integer(10) ** places + sp.Rational(1, 2))) / sp.Integer(10) ** places

@@ -18,6 +18,7 @@ import sympy as sp
 from ..draws import pick
 from ..errors import InfeasibleError
 from ..family import Family, Option, Slip, Solution, boolean, int_in, register
+from ..linalg import matvec, scaled
 
 # (a, |b|, d, lambda_min, lambda_max) for [[a, b], [b, d]]
 Candidate = tuple[int, int, int, int, int]
@@ -98,8 +99,8 @@ class GdConvergence(Family):
                 "edge": edge,
                 "edge_v": [-v for v in v_max],
                 # the same matrix times lambda_max, so the key can show integers
-                "edge_scaled": [[lam_max * x for x in row] for row in edge],
-                "edge_scaled_v": [-lam_max * v for v in v_max],
+                "edge_scaled": scaled(edge, lam_max),
+                "edge_scaled_v": scaled(v_max, -lam_max),
                 "f_edge": lam_max * (v_max[0] ** 2 + v_max[1] ** 2),
                 "cross": 2 * b,
             },
@@ -135,6 +136,6 @@ class GdConvergence(Family):
         elif lam_min + lam_max != a + d or lam_min * lam_max != a * d - b * b:
             problems.append("eigenvalues disagree with trace and determinant")
         edge, v = solution.work["edge"], solution.work["v_max"]
-        if [edge[0][0] * v[0] + edge[0][1] * v[1], edge[1][0] * v[0] + edge[1][1] * v[1]] != [-v[0], -v[1]]:
+        if matvec(edge, v) != [-x for x in v]:
             problems.append("at eta = lr_max the steep eigenvector is not flipped")
         return problems

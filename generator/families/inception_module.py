@@ -14,6 +14,7 @@ import sympy as sp
 from ..draws import pick
 from ..family import Family, Option, Slip, Solution, ints_from, register
 from ..shapes import conv_macs
+from ..tolerance import half_unit
 
 # Module inputs and branch widths of the GoogLeNet kind (inception 3a: 192 -> 64+128+32+32).
 IN_CHANNELS = [128, 192, 256, 480, 512]
@@ -33,6 +34,7 @@ MAP_SIDES = [7, 14, 28]
 class InceptionModule(Family):
     id = "inception_module"
     title = "Inception module: concatenated width and the saving of 1x1 reductions"
+    tolerances = {"saving_ratio": half_unit(2)}  # the key gives the ratio as about x.yz
     options = {
         "in_channels": Option(IN_CHANNELS, "channel counts C_in of the module input",
                               ints_from([64, 96, 128, 160, 192, 256, 384, 480, 512, 528, 832])),

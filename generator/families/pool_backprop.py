@@ -15,8 +15,8 @@ import sympy as sp
 from ..draws import pick
 from ..errors import InfeasibleError
 from ..family import Family, Option, Slip, Solution, boolean, int_in, ints_from, one_of, register
+from ..linalg import Matrix
 
-Matrix = list[list[sp.Rational]]
 Cell = tuple[int, int]
 # A routing rule: given one window's cells (row-major) and values, the cells that receive
 # a share of the window's output gradient and the fraction each receives.

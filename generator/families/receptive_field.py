@@ -10,18 +10,11 @@ import sympy as sp
 
 from ..draws import pick
 from ..family import Family, Option, Slip, Solution, ints_from, one_of, register
-from ..shapes import Layer, receptive_field, shapes_through
+from ..shapes import Layer, geometry, receptive_field, shapes_through
 
 POOL_TYPES = {"max": "MaxPool2d", "avg": "AvgPool2d"}
 LABELS = {"Conv2d": "conv", "MaxPool2d": "max pool", "AvgPool2d": "avg pool"}
 FIRST_WIDTHS = [8, 16, 32]  # channels double after every conv, as in VGG-style stacks
-
-
-def _geometry(layer: Layer) -> tuple[int, int, int]:
-    """(kernel, stride, dilation) with torch's defaults: pools stride by their kernel."""
-    k = layer["kernel_size"]
-    default_stride = 1 if layer["type"] == "Conv2d" else k
-    return k, layer.get("stride") or default_stride, layer.get("dilation", 1)
 
 
 def _recursion(layers: list[Layer], *, use_stride: bool = True, use_dilation: bool = True,
@@ -31,7 +24,7 @@ def _recursion(layers: list[Layer], *, use_stride: bool = True, use_dilation: bo
     for layer in layers:
         if skip_pools and layer["type"] != "Conv2d":
             continue
-        k, s, d = _geometry(layer)
+        k, s, d = geometry(layer)
         if stride_first:
             jump *= s
         field += (d if use_dilation else 1) * (k - 1) * jump
@@ -77,7 +70,7 @@ class ReceptiveField(Family):
         layers = params["layers"]
         rows, jump = [], 1
         for depth, layer in enumerate(layers, 1):
-            k, s, d = _geometry(layer)
+            k, s, d = geometry(layer)
             rows.append({"type": layer["type"], "label": LABELS[layer["type"]], "k": k, "s": s, "d": d,
                          "jump": sp.Integer(jump), "growth": sp.Integer(d * (k - 1) * jump),
                          "field": sp.Integer(receptive_field(layers[:depth]))})

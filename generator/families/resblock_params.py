@@ -16,7 +16,8 @@ import sympy as sp
 
 from ..draws import pick
 from ..errors import InfeasibleError
-from ..family import Family, Option, Slip, Solution, boolean, int_in, ints_from, one_of, register
+from ..family import Family, Option, Slip, Solution, boolean, int_in, ints_from, one_of, register, strs_from
+from ..numbers import rounded
 from ..shapes import Layer, conv_macs, layer_params, shapes_through, total_params
 
 KINDS = ("single", "basic", "bottleneck")
@@ -28,18 +29,12 @@ SIZES = range(4, 65)
 
 
 def _kinds(value: Any) -> list[str]:
-    """A list of distinct design kinds that includes the bottleneck (every comparison
-    is against a bottleneck: that is what the exercise is about)."""
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise TypeError("expected a list of design kinds")
-    bad = [v for v in value if v not in KINDS]
-    if bad:
-        raise ValueError(f"{bad} not allowed; choose from {', '.join(KINDS)}")
-    if "bottleneck" not in value:
+    """Design kinds from KINDS that include the bottleneck (every comparison is against
+    a bottleneck: that is what the exercise is about)."""
+    kinds = strs_from(KINDS)(value)
+    if "bottleneck" not in kinds:
         raise ValueError("must include 'bottleneck' (each comparison is against a bottleneck block)")
-    return [k for k in KINDS if k in value]
+    return kinds
 
 
 @dataclass(frozen=True)
@@ -154,12 +149,6 @@ def _row(layer: Layer) -> dict[str, Any]:
     return row
 
 
-def _rounded(value: sp.Rational, places: int = 2) -> sp.Rational:
-    """value rounded half up to `places` decimals, exactly (for "about x times")."""
-    scale = 10**places
-    return sp.Rational(int(sp.floor(value * scale + sp.Rational(1, 2))), scale)
-
-
 def _convs(design: dict[str, Any]) -> list[dict[str, Any]]:
     return [row for row in design["rows"] if row["type"] == "Conv2d"]
 
@@ -259,7 +248,7 @@ class ResblockParams(Family):
             "order": "pre" if designs[0]["rows"][0]["type"] == "BatchNorm2d" else "post",
             "same_input": len({d["in_channels"] for d in designs}) == 1,
             "saving": ranked[1]["total"] - ranked[0]["total"],
-            "times": _rounded(ranked[1]["total"] / ranked[0]["total"]),
+            "times": rounded(ranked[1]["total"] / ranked[0]["total"], 2),  # "about x.yz times"
             "why": _why(designs),
         }
         if maps:

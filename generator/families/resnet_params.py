@@ -13,6 +13,7 @@ import sympy as sp
 
 from ..draws import pick
 from ..family import Family, Option, Slip, Solution, int_in, ints_from, one_of, register
+from ..numbers import rounded
 from ..shapes import Layer, layer_params, total_params
 
 
@@ -99,7 +100,7 @@ def _network(params: dict[str, Any]) -> dict[str, Any]:
         "stem": stem, "stages": stages, "head": head,
         "stages_total": sum(s["total"] for s in stages),
         "total": total,
-        "millions": sp.Rational((total + 50_000) // 100_000, 10),  # rounded to 0.1 million, for big networks
+        "millions": rounded(sp.Rational(total, 10**6), 1),  # to 0.1 million, for big networks
         "bn_total": stem["bn"] + sum(b["bn"] * n for b, n in blocks),
         "conv_channels": stem["cout"] + sum(b["conv_channels"] * n for b, n in blocks),
         "projection_total": sum(s["first"]["projection"]["total"] for s in stages if s["first"]["projection"]),

@@ -111,5 +111,5 @@ def momentum_steps(w: sp.Rational, grads: list[sp.Rational], lr: sp.Rational, mu
         velocity = g if velocity is None else mu * velocity + g
         start = (1 - lr * decay) * w if decoupled else w
         w = start - lr * velocity
-        steps.append({"g": g, "v": velocity, "start": start, "w": w})
+        steps.append({"g": g, "v": velocity, "start": start, "step": lr * velocity, "w": w})
     return steps

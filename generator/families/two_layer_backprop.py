@@ -13,9 +13,7 @@ import sympy as sp
 from ..draws import decimal, decimals, pick
 from ..errors import InfeasibleError
 from ..family import Family, Option, Slip, Solution, ints_from, register
-
-Matrix = list[list[sp.Rational]]
-Vector = list[sp.Rational]
+from ..linalg import Matrix, Vector, matmul, matvec, scaled, transpose
 
 # Every drawn value is a one-decimal number in [-1, 1], handled here in tenths.
 TENTHS = range(-10, 11)
@@ -102,30 +100,11 @@ def _tenths(values: Any) -> Any:
 def _forward(params: dict[str, Any]) -> tuple[Matrix, Matrix, Matrix, Vector]:
     """Pre-activations Z (N×H), mask M, activations A and outputs y."""
     x, w1, b1, w2, b2 = (params[k] for k in ("X", "W1", "b1", "w2", "b2"))
-    z = [[sum(wi * xi for wi, xi in zip(row, xk, strict=True)) + bj for row, bj in zip(w1, b1, strict=True)]
-         for xk in x]
+    z = [[zj + bj for zj, bj in zip(matvec(w1, xk), b1, strict=True)] for xk in x]
     mask = [[sp.Integer(1 if v > 0 else 0) for v in zk] for zk in z]
     a = [[v * m for v, m in zip(zk, mk, strict=True)] for zk, mk in zip(z, mask, strict=True)]
-    y = [sum(ak * wj for ak, wj in zip(row, w2, strict=True)) + b2 for row in a]
+    y = [v + b2 for v in matvec(a, w2)]
     return z, mask, a, y
-
-
-def _transpose(m: Matrix) -> Matrix:
-    return [list(col) for col in zip(*m, strict=True)]
-
-
-def _matmul(p: Matrix, q: Matrix) -> Matrix:
-    return [[sum(pi * qi for pi, qi in zip(row, col, strict=True)) for col in zip(*q, strict=True)] for row in p]
-
-
-def _matvec(m: Matrix, v: Vector) -> Vector:
-    return [sum(mi * vi for mi, vi in zip(row, v, strict=True)) for row in m]
-
-
-def _scaled(value: Any, factor: sp.Rational) -> Any:
-    if isinstance(value, list):
-        return [_scaled(v, factor) for v in value]
-    return value * factor
 
 
 @register
@@ -170,22 +149,22 @@ class TwoLayerBackprop(Family):
         delta = [yk - tk for yk, tk in zip(y, t, strict=True)]
         outer = [[dk * wj for wj in w2] for dk in delta]  # dL/dA: the error each unit receives
         g = [[e * m for e, m in zip(ek, mk, strict=True)] for ek, mk in zip(outer, mask, strict=True)]
-        grad_w1 = _matmul(_transpose(g), x)
+        grad_w1 = matmul(transpose(g), x)
         answers = {
             "y": y,
             "loss": sum(dk**2 for dk in delta) / 2,
             "grad_W1": grad_w1,
-            "grad_b1": [sum(col) for col in _transpose(g)],
-            "grad_w2": _matvec(_transpose(a), delta),
+            "grad_b1": [sum(col) for col in transpose(g)],
+            "grad_w2": matvec(transpose(a), delta),
             "grad_b2": sum(delta),
         }
         work = {
             "N": len(x), "D": len(x[0]), "H": len(w2),
-            "XW1T": _matmul(x, _transpose(params["W1"])),
-            "W1T": _transpose(params["W1"]),
-            "Z": z, "M": mask, "A": a, "AT": _transpose(a),
+            "XW1T": matmul(x, transpose(params["W1"])),
+            "W1T": transpose(params["W1"]),
+            "Z": z, "M": mask, "A": a, "AT": transpose(a),
             "delta": delta, "squares": [dk**2 for dk in delta], "sum_squares": sum(dk**2 for dk in delta),
-            "outer": outer, "G": g, "GT": _transpose(g),
+            "outer": outer, "G": g, "GT": transpose(g),
             "first_terms": [gk[0] * xk[0] for gk, xk in zip(g, x, strict=True)],
         }
         return Solution(answers=answers, work=work)
@@ -198,23 +177,23 @@ class TwoLayerBackprop(Family):
         unmasked = [[dk * wj for wj in w2] for dk in w["delta"]]
         slips = [
             Slip("grad_W1", "no_mask", "you let every hidden unit pass the error back, ignoring that ReLU "
-                 "blocks it where the pre-activation is negative", _matmul(_transpose(unmasked), x)),
+                 "blocks it where the pre-activation is negative", matmul(transpose(unmasked), x)),
             Slip("grad_b1", "no_mask", "you let every hidden unit pass the error back, ignoring that ReLU "
-                 "blocks it where the pre-activation is negative", [sum(col) for col in _transpose(unmasked)]),
+                 "blocks it where the pre-activation is negative", [sum(col) for col in transpose(unmasked)]),
             Slip("y", "no_relu", "you skipped the ReLU in the forward pass and used the pre-activations "
-                 "as hidden outputs", [v + params["b2"] for v in _matvec(w["Z"], w2)]),
+                 "as hidden outputs", [v + params["b2"] for v in matvec(w["Z"], w2)]),
             Slip("grad_w2", "pre_activations", "you multiplied the output errors by the pre-activations Z "
                  "instead of the hidden activations ReLU(Z)",
-                 _matvec(_transpose(w["Z"]), w["delta"])),
+                 matvec(transpose(w["Z"]), w["delta"])),
         ]
         for name in ("loss", *grads):
             slips.append(Slip(name, "mean", "you averaged over the batch (divided by N) instead of summing "
-                              "the per-sample losses", _scaled(a[name], 1 / n)))
+                              "the per-sample losses", scaled(a[name], 1 / n)))
             slips.append(Slip(name, "no_half", "you dropped the factor 1/2 in the loss, which doubles the "
-                              "loss and every gradient", _scaled(a[name], sp.Integer(2))))
+                              "loss and every gradient", scaled(a[name], sp.Integer(2))))
         for name in grads:
             slips.append(Slip(name, "residual_sign", "you took t - y as the output error instead of y - t, "
-                              "which flips the sign of every gradient", _scaled(a[name], sp.Integer(-1))))
+                              "which flips the sign of every gradient", scaled(a[name], sp.Integer(-1))))
         return slips
 
     def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
@@ -232,7 +211,7 @@ class TwoLayerBackprop(Family):
         z, mask = solution.work["Z"], solution.work["M"]
         if any(v == 0 for row in z for v in row):
             problems.append("a pre-activation is exactly zero, where ReLU has no derivative")
-        for j, col in enumerate(_transpose(mask)):
+        for j, col in enumerate(transpose(mask)):
             if len(set(col)) < 2:
                 problems.append(f"hidden unit {j + 1} is active for all samples or for none")
         if 0 in solution.work["delta"]:

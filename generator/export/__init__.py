@@ -1,0 +1,30 @@
+"""`gen export`: the bank's variants as questions for a learning-management system,
+as Moodle XML (moodle.py) or a QTI 1.2 package for Canvas (qti.py). questions.py draws
+the variants and turns answers into blanks; figures.py makes the images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..bank import Bank
+from ..errors import GenError
+from ..files import prepare_dir, write_atomic
+from .moodle import moodle_xml
+from .qti import qti_zip
+from .questions import collect
+
+FORMATS = {"moodle": ".xml", "qti": ".zip"}
+
+
+def export_bank(bank: Bank, seed: int, count: int, form: str, out: Path | None) -> tuple[Path, list[str]]:
+    """Write the export; returns its path and warnings (problems with fewer distinct
+    variants than asked for)."""
+    if out is not None and out.is_dir():
+        raise GenError(f"--out {str(out)!r} is a folder",
+                       hint=f"give a file name, e.g. {out / (bank.name + FORMATS[form])}")
+    categories, warnings = collect(bank, seed, count)
+    data = moodle_xml(bank, categories) if form == "moodle" else qti_zip(bank, categories, seed)
+    path = out or Path(f"{bank.name}-{form}{FORMATS[form]}")
+    prepare_dir(path.parent)
+    write_atomic(path, data)
+    return path, warnings

@@ -1,0 +1,152 @@
+"""What every LMS format is made from: for every problem of the bank, K distinct
+variants (distinct fingerprints), drawn from the exam seed as if for students
+`export-0`, `export-1`, ...; the statement and the worked solution of each as PNG images
+typeset from the same templates as the printed exam (figures.py); and each answer as
+one or more blanks with its exact value and the contract's tolerance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from math import ceil, floor
+from typing import Any
+
+from .. import numbers
+from ..bank import Bank, Slot
+from ..choice import as_number
+from ..grade import readable
+from ..pipeline import render_problem
+from ..variants import Problem, distinct_slips, draw_slot
+from .figures import render_pngs
+
+ATTEMPTS_PER_VARIANT = 20  # draws tried per wanted variant before accepting fewer distinct ones
+DECIMALS = 12  # digits of an exported decimal that does not end (far below any tolerance)
+
+
+@dataclass(frozen=True)
+class Blank:
+    """One box to fill: a whole scalar answer, or one element of a vector or matrix."""
+
+    answer: str
+    label: str  # the answer's name, with the element's position for vectors and matrices
+    value: Fraction | str  # exact number, or the text to type (a label, or a fraction no decimal can state)
+    tolerance: Fraction  # largest accepted |given - value| (0 for text)
+    points: Fraction
+    slips: list[tuple[Fraction, str]]  # (value, what went wrong) for a scalar answer's slips
+
+    @property
+    def numeric(self) -> bool:
+        return isinstance(self.value, Fraction)
+
+
+@dataclass(frozen=True)
+class Variant:
+    problem: Problem
+    statement_png: bytes
+    solution_png: bytes
+
+    @property
+    def name(self) -> str:
+        return f"{self.problem.family.id} {self.problem.fingerprint}"
+
+    @property
+    def manual(self) -> list[str]:
+        """Answers a person grades (more than one is right)."""
+        return [name for name in self.problem.solution.answers if self.problem.tolerance(name).kind == "manual"]
+
+
+@dataclass(frozen=True)
+class Category:
+    """One problem of the bank, with its variants."""
+
+    slot: Slot
+    title: str
+    variants: list[Variant]
+
+
+def draw_variants(bank: Bank, seed: int, slot: Slot, count: int) -> list[Problem]:
+    """Up to `count` variants of a slot with distinct fingerprints (fewer when the bank
+    pins so much that fewer exist)."""
+    found: dict[str, Problem] = {}
+    for index in range(count * ATTEMPTS_PER_VARIANT):
+        problem = draw_slot(bank, seed, f"export-{index}", slot)
+        found.setdefault(problem.fingerprint, problem)
+        if len(found) == count:
+            break
+    return list(found.values())
+
+
+def collect(bank: Bank, seed: int, count: int) -> tuple[list[Category], list[str]]:
+    """The categories with their variants and images, and warnings on slots that have
+    fewer distinct variants than asked for."""
+    drawn = {slot.id: draw_variants(bank, seed, slot, count) for slot in bank.slots}
+    rendered = [render_problem(p) for problems in drawn.values() for p in problems]
+    pngs = iter(render_pngs([piece for r in rendered for piece in (r["statement"], r["solution"])]))
+    categories = []
+    for number, slot in enumerate(bank.slots, 1):
+        variants = [Variant(p, next(pngs), next(pngs)) for p in drawn[slot.id]]
+        families = ", ".join(dict.fromkeys(p.family.title for p in drawn[slot.id]))
+        categories.append(Category(slot, f"Problem {number}: {families}", variants))
+    warnings = [f"problem {slot.id}: only {len(drawn[slot.id])} distinct variant(s) exist, not {count}"
+                for slot in bank.slots if len(drawn[slot.id]) < count]
+    return categories, warnings
+
+
+def blanks(problem: Problem) -> list[Blank]:
+    """The auto-graded boxes of a problem: every answer except those graded by hand
+    and the one asked as multiple choice. A problem's points are shared equally by its
+    answers, and an answer's by its elements."""
+    share = problem.points / len(problem.solution.answers)
+    asked = problem.choice.answer if problem.choice else None
+    found = []
+    for name, value in numbers.to_json(problem.solution.answers).items():
+        if name == asked or problem.tolerance(name).kind == "manual":
+            continue
+        elements = list(_elements(name, value))
+        slips = [] if isinstance(value, list) else _slips(problem, name)
+        found += [_blank(problem, name, label, element, share / len(elements), slips)
+                  for label, element in elements]
+    return found
+
+
+def _elements(label: str, value: Any) -> list[tuple[str, Any]]:
+    """(label, scalar) pairs, row-major, positions counted from 1 as printed."""
+    if not isinstance(value, list):
+        return [(label, value)]
+    return [pair for i, item in enumerate(value, 1) for pair in _elements(f"{label}[{i}]", item)]
+
+
+def _blank(problem: Problem, name: str, label: str, value: Any, points: Fraction,
+           slips: list[tuple[Fraction, str]]) -> Blank:
+    number = as_number(value)
+    if number is None:
+        return Blank(name, label, str(value), Fraction(0), points, [])
+    tolerance = problem.tolerance(name).bound(number)
+    if tolerance == 0 and not numbers.terminates(number):
+        return Blank(name, label, str(number), Fraction(0), points, [])  # no decimal states 1/3 exactly
+    return Blank(name, label, number, tolerance, points, slips)
+
+
+def _slips(problem: Problem, name: str) -> list[tuple[Fraction, str]]:
+    return [(as_number(s["value"]), s["says"]) for s in distinct_slips(problem).get(name, [])
+            if as_number(s["value"]) is not None]
+
+
+def decimal_text(number: Fraction) -> str:
+    """A decimal an LMS reads as a float: exact when the expansion ends, otherwise
+    DECIMALS digits (the error is far below any tolerance)."""
+    return numbers.decimal(number, DECIMALS)
+
+
+def floor_to(number: Fraction, digits: int) -> Fraction:
+    """Rounded down to `digits` decimals: a tolerance that is never looser than stated."""
+    return Fraction(floor(number * 10**digits), 10**digits)
+
+
+def ceil_to(number: Fraction, digits: int) -> Fraction:
+    return Fraction(ceil(number * 10**digits), 10**digits)
+
+
+def key_lines(problem: Problem) -> list[str]:
+    """The answers as plain text lines for the feedback shown after an attempt."""
+    return [f"{name} = {readable(value)}" for name, value in numbers.to_json(problem.solution.answers).items()]

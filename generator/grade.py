@@ -1,0 +1,339 @@
+"""`gen grade`: score a class's returned answers against their answers.json and name
+the slips behind wrong ones.
+
+Only the answer contract is read (DIR/<id>/answers.json, as `gen exam --roster` writes
+it): the correct values, each answer's tolerance, the slips' values and words, and the
+choice options. Values are compared as exact fractions. A problem's points are shared
+equally by its answers. Bad rows are skipped and each is reported with its line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from . import numbers
+from .choice import as_number
+from .errors import GenError
+from .files import prepare_dir, write_atomic
+from .responses import exact_value, parse_value
+from .tolerance import Tolerance, default_tolerance
+
+COLUMNS = ("id", "problem", "answer", "value")
+GRADE_COLUMNS = ["student", "name", "variant", "problem", "slot", "family", "answer", "given", "correct",
+                 "points", "max_points", "verdict", "slip"]
+SUMMARY_COLUMNS = ["student", "name", "variant", "points", "max_points", "correct", "slips", "wrong", "by_hand",
+                   "blank"]
+VERDICTS = ("correct", "slip", "wrong", "by hand", "blank")
+
+
+@dataclass(frozen=True)
+class Response:
+    line: int  # in the CSV file, the header being line 1
+    student: str
+    problem: int
+    answer: str
+    text: str  # as written, trimmed
+    value: Any  # exact (Fraction, list or label); None when left blank
+
+
+@dataclass(frozen=True)
+class Skipped:
+    line: int
+    reason: str  # the kind of fault, for the report's counts
+    message: str
+
+
+@dataclass(frozen=True)
+class Graded:
+    """One answer of one student."""
+
+    student: str
+    name: str
+    variant: str
+    problem: int
+    slot: str
+    family: str
+    answer: str
+    given: str
+    correct: Any  # contract JSON
+    points: Fraction
+    max_points: Fraction
+    verdict: str  # one of VERDICTS
+    slip: str | None = None
+    says: str | None = None
+
+
+@dataclass
+class Grading:
+    exams: dict[str, dict[str, Any]]  # every student of the class, by id
+    graded: list[Graded] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def students(self) -> list[str]:
+        """The students with at least one graded answer, in the class's order."""
+        ids = {g.student for g in self.graded}
+        return [s for s in self.exams if s in ids]
+
+
+def load_class(folder: Path) -> dict[str, dict[str, Any]]:
+    """Every student's answers.json under a folder made by `gen exam --roster`."""
+    if not folder.is_dir():
+        raise GenError(f"exams folder {str(folder)!r} not found", hint="give the --out folder of gen exam --roster")
+    exams = {}
+    for path in sorted(folder.glob("*/answers.json")):
+        try:
+            contract = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise GenError(f"cannot read {path}: {exc}") from None
+        student = contract.get("student") if isinstance(contract, dict) else None
+        if student:
+            exams[student["id"]] = contract
+    if not exams:
+        raise GenError(f"{str(folder)!r} holds no student's answers.json",
+                       hint="grade the --out folder of gen exam --roster (DIR/<id>/answers.json)")
+    return exams
+
+
+def read_responses(path: Path, exams: dict[str, dict[str, Any]]) -> tuple[list[Response], list[Skipped]]:
+    """The usable rows of a responses CSV and the skipped ones, each with its reason."""
+    responses, skipped = [], []
+    seen: dict[tuple[str, int, str], int] = {}
+    for line, record in _records(path):
+        try:
+            response = _response(line, record, exams)
+        except _BadRow as bad:
+            skipped.append(Skipped(line, bad.reason, f"line {line}: {bad}"))
+            continue
+        key = (response.student, response.problem, response.answer)
+        if key in seen:
+            skipped.append(Skipped(line, "duplicate row", f"line {line}: student {response.student!r}, problem "
+                                   f"{response.problem}, answer {response.answer!r} was already given on line "
+                                   f"{seen[key]}; the first one is graded"))
+            continue
+        seen[key] = line
+        responses.append(response)
+    return responses, skipped
+
+
+def _records(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise GenError(f"cannot read responses {str(path)!r}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise GenError(f"{path} is not UTF-8 text",
+                       hint="save the file as UTF-8 (in a spreadsheet: CSV UTF-8)") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip().lower() for h in next(reader, [])]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise GenError(f"the responses have no column {', '.join(missing)}", where=f"{path}:1",
+                       hint=f"the header must name the columns {', '.join(COLUMNS)} "
+                            f"(found: {', '.join(h for h in header if h) or 'nothing'})")
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            yield reader.line_num, {name: (row[i] if i < len(row) else "") for i, name in enumerate(header)}
+
+
+class _BadRow(Exception):
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def _response(line: int, record: dict[str, str], exams: dict[str, dict[str, Any]]) -> Response:
+    student, number, answer = (record[c].strip() for c in ("id", "problem", "answer"))
+    if student not in exams:
+        raise _BadRow("unknown student", f"no student {student!r} in the class")
+    problems = {str(p["number"]): p for p in exams[student]["problems"]}
+    if number not in problems:
+        raise _BadRow("unknown problem", f"student {student!r} has no problem {number!r} "
+                      f"(their exam has problems 1 to {len(problems)})")
+    problem = problems[number]
+    if answer not in problem["answers"]:
+        raise _BadRow("unknown answer", f"problem {number} ({problem['family']}) has no answer {answer!r}; "
+                      f"its answers are {', '.join(problem['answers'])}")
+    text = record["value"].strip()
+    try:
+        value = _read(text, problem, answer) if text else None
+    except ValueError as exc:
+        raise _BadRow("unreadable value", f"student {student!r}, problem {number}, answer {answer!r}: {exc}") from None
+    return Response(line, student, int(number), answer, text, value)
+
+
+def _read(text: str, problem: dict[str, Any], answer: str) -> Any:
+    """A letter picks an option of a choice question; anything else is a written value."""
+    choice = problem.get("choice")
+    if choice and choice["answer"] == answer:
+        letters = {o["letter"]: o["value"] for o in choice["options"]}
+        if text.upper() in letters:
+            return exact_value(letters[text.upper()])
+    return parse_value(text, problem["answers"][answer])
+
+
+def grade(exams: dict[str, dict[str, Any]], responses: list[Response], skipped: list[Skipped]) -> Grading:
+    """Every answer of every student who returned at least one usable row; a missing
+    answer counts as blank."""
+    given = {(r.student, r.problem, r.answer): r for r in responses}
+    grading = Grading(exams=exams, skipped=skipped)
+    students = {r.student for r in responses}
+    for student_id, contract in exams.items():
+        if student_id not in students:
+            continue
+        for problem in contract["problems"]:
+            share = Fraction(str(problem["points"])) / len(problem["answers"])
+            for answer in problem["answers"]:
+                response = given.get((student_id, problem["number"], answer))
+                grading.graded.append(grade_answer(contract, problem, answer, response, share))
+    return grading
+
+
+def grade_answer(contract: dict[str, Any], problem: dict[str, Any], answer: str, response: Response | None,
+                 share: Fraction) -> Graded:
+    correct = problem["answers"][answer]
+    tolerance = tolerance_of(problem, answer)
+    verdict, slip = _verdict(response, correct, tolerance, problem.get("slips", {}).get(answer, []))
+    return Graded(
+        student=contract["student"]["id"], name=contract["student"]["name"], variant=contract["variant"],
+        problem=problem["number"], slot=str(problem.get("slot", problem["number"])), family=problem["family"],
+        answer=answer, given=response.text if response else "", correct=correct,
+        points=share if verdict == "correct" else Fraction(0), max_points=share, verdict=verdict,
+        slip=slip["name"] if slip else None, says=slip["says"] if slip else None,
+    )
+
+
+def tolerance_of(problem: dict[str, Any], answer: str) -> Tolerance:
+    """The contract's tolerance; answers.json written before tolerances existed gets the default rule."""
+    stated = problem.get("tolerance", {}).get(answer)
+    return Tolerance.from_json(stated) if stated else default_tolerance(problem["answers"][answer])
+
+
+def _verdict(response: Response | None, correct: Any, tolerance: Tolerance,
+             slips: list[dict[str, Any]]) -> tuple[str, dict[str, Any] | None]:
+    if response is None or response.value is None:
+        return "blank", None
+    if matches(response.value, correct, tolerance):
+        return "correct", None
+    if tolerance.kind == "manual":
+        return "by hand", None
+    slip = next((s for s in slips if matches(response.value, s["value"], tolerance)), None)
+    return ("slip", slip) if slip else ("wrong", None)
+
+
+def matches(given: Any, expected: Any, tolerance: Tolerance) -> bool:
+    """Whether an exact given value equals a contract value within the tolerance,
+    element by element for vectors and matrices; labels ignore case and spaces."""
+    if isinstance(expected, list):
+        return (isinstance(given, list) and len(given) == len(expected)
+                and all(matches(g, e, tolerance) for g, e in zip(given, expected, strict=True)))
+    number = as_number(expected)
+    if number is None:
+        return isinstance(given, str) and given.strip().casefold() == str(expected).strip().casefold()
+    return isinstance(given, Fraction) and tolerance.accepts(given, number)
+
+
+# --- output files ---------------------------------------------------------------
+
+
+def points_text(points: Fraction) -> str:
+    return numbers.decimal(str(points), 2)
+
+
+def value_text(value: Any) -> str:
+    """A contract value for a CSV cell: exact, as written in the contract."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def readable(value: Any) -> str:
+    """A contract value for a sentence: decimals where they end, fractions otherwise."""
+    if isinstance(value, list):
+        return "[" + ", ".join(readable(v) for v in value) + "]"
+    number = as_number(value)
+    if number is None:
+        return str(value)
+    return numbers.decimal(str(number)) if numbers.terminates(str(number)) else str(number)
+
+
+def grades_csv(grading: Grading) -> str:
+    rows = [[g.student, g.name, g.variant, g.problem, g.slot, g.family, g.answer, g.given, value_text(g.correct),
+             points_text(g.points), points_text(g.max_points), g.verdict, g.slip or ""] for g in grading.graded]
+    return _csv(GRADE_COLUMNS, rows)
+
+
+def summary_csv(grading: Grading) -> str:
+    rows = []
+    for student in grading.students:
+        mine = [g for g in grading.graded if g.student == student]
+        counts = [sum(g.verdict == v for g in mine) for v in VERDICTS]
+        rows.append([student, mine[0].name, mine[0].variant, points_text(sum(g.points for g in mine)),
+                     points_text(sum(g.max_points for g in mine)), *counts])
+    return _csv(SUMMARY_COLUMNS, rows)
+
+
+def _csv(header: list[str], rows: list[list[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def feedback_text(graded: list[Graded]) -> str:
+    """One student's feedback: every answer, and for a slip what went wrong in plain words."""
+    first = graded[0]
+    total, most = sum(g.points for g in graded), sum(g.max_points for g in graded)
+    lines = [f"Feedback for {first.name} ({first.student}), variant {first.variant}",
+             f"Total: {points_text(total)} of {points_text(most)} points", ""]
+    for number in dict.fromkeys(g.problem for g in graded):
+        mine = [g for g in graded if g.problem == number]
+        lines.append(f"Problem {number} ({mine[0].family}): {points_text(sum(g.points for g in mine))} of "
+                     f"{points_text(sum(g.max_points for g in mine))} points")
+        lines += [f"  {g.answer}: {_comment(g)}" for g in mine]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _comment(g: Graded) -> str:
+    correct = readable(g.correct)
+    if g.verdict == "correct":
+        return f"{g.given}, correct."
+    if g.verdict == "blank":
+        return f"no answer; the answer is {correct}."
+    if g.verdict == "by hand":
+        return f"{g.given}: more than one answer can be right here, so your teacher grades it by hand."
+    said = f"{g.given} is not right; the answer is {correct}."
+    return f"{said} It looks like {g.says}." if g.says else said
+
+
+def write_grading(grading: Grading, out_dir: Path) -> list[Path]:
+    """grades.csv, summary.csv, feedback/<id>.txt and the class report."""
+    from .report import write_report  # here, so that the other commands never wait for matplotlib to import
+
+    prepare_dir(out_dir)
+    written = {out_dir / "grades.csv": grades_csv(grading), out_dir / "summary.csv": summary_csv(grading)}
+    feedback = prepare_dir(out_dir / "feedback")
+    for student in grading.students:
+        written[feedback / f"{student}.txt"] = feedback_text([g for g in grading.graded if g.student == student])
+    for path, text in written.items():
+        write_atomic(path, text)
+    return [*written, *write_report(grading, out_dir)]
+
+
+def grade_class(responses_csv: Path, exams_dir: Path, out_dir: Path) -> tuple[Grading, list[Path]]:
+    """Read, grade and write; nothing usable in the responses is an error listing why."""
+    exams = load_class(exams_dir)
+    responses, skipped = read_responses(responses_csv, exams)
+    if not responses:
+        shown = [s.message for s in skipped[:20]] + ([f"... and {len(skipped) - 20} more"] if len(skipped) > 20 else [])
+        detail = ":\n  " + "\n  ".join(shown) if shown else ": it has no rows"
+        raise GenError(f"nothing in {responses_csv} can be graded{detail}")
+    grading = grade(exams, responses, skipped)
+    return grading, write_grading(grading, out_dir)

@@ -1,0 +1,106 @@
+"""Values as students write them, read into exact numbers.
+
+`0.7842`, `3921/5000`, `-1.5e-2`, `147,840`, `147 840` and ` 0.5 ` are numbers (read
+with fractions.Fraction, so `0.1` is exactly 1/10, never a binary float); vectors and
+matrices are bracketed lists (`[1, 2]`, `[[1, 2], [3, 4]]`, parentheses work too);
+labels such as `B` are text. What is expected decides how a value is read, so a word
+where a number belongs is reported as unreadable rather than graded as wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import Any
+
+from .choice import as_number
+
+# Thousands separators are only recognised between groups of exactly three digits,
+# so `147,840` is a number while `0,5` or `1,5` (a decimal comma?) is refused, not guessed.
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:[,\u00a0\u202f\u2009 ]\d{3})+(?:\.\d+)?")
+_SEPARATORS = str.maketrans("", "", ",\u00a0\u202f\u2009 ")
+_MINUS = str.maketrans({"\u2212": "-", "\u2013": "-"})  # typographic minus and en dash from word processors
+_FRACTION = re.compile(r"([+-]?\d+)\s*/\s*([+-]?\d+)")
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_TOKENS = re.compile(r"\s*([\[\]()]|,|[^\[\](),]+)")
+
+NUMBER_HELP = "write a number such as 0.7842, 3921/5000, -1.5e-2 or 147840"
+
+
+def exact_value(value: Any) -> Any:
+    """A contract value (JSON form) as Fractions, lists and labels: the form answers are compared in."""
+    if isinstance(value, list):
+        return [exact_value(v) for v in value]
+    number = as_number(value)
+    return value if number is None else number
+
+
+def parse_value(text: str, expected: Any) -> Any:
+    """Read what a student wrote for an answer shaped like `expected` (its contract
+    value); raises ValueError saying what is wrong."""
+    text = text.strip()
+    if isinstance(expected, list):
+        if any(isinstance(v, dict) for v in expected):
+            return text  # a structure (e.g. a list of layers) only a person can read
+        return parse_list(text)
+    if as_number(expected) is None:
+        return text  # a label
+    return parse_number(text)
+
+
+def parse_number(text: str) -> Fraction:
+    text = text.strip().translate(_MINUS)
+    if _GROUPED.fullmatch(text):
+        text = text.translate(_SEPARATORS)
+    fraction = _FRACTION.fullmatch(text)
+    if fraction:
+        numerator, denominator = (int(g) for g in fraction.groups())
+        if denominator == 0:
+            raise ValueError(f"{text!r} divides by zero")
+        return Fraction(numerator, denominator)
+    if _DECIMAL.fullmatch(text):
+        return Fraction(text)
+    raise ValueError(f"{text!r} is not a number; {NUMBER_HELP}")
+
+
+def parse_list(text: str) -> list[Any]:
+    """A bracketed list of numbers, nested for matrices: `[1, 2]`, `[[1, 2], [3, 4]]`."""
+    tokens = _tokens(text)
+    if not tokens or tokens[0] not in "[(":
+        raise ValueError(f"{text!r} is not a bracketed list; write a vector as [1, 2, 3] and a matrix as "
+                         "[[1, 2], [3, 4]]")
+    value, used = _list(tokens, 0)
+    if used != len(tokens):
+        raise ValueError(f"{text!r} has something after the closing bracket")
+    return value
+
+
+def _tokens(text: str) -> list[str]:
+    tokens, position, text = [], 0, text.strip()
+    while position < len(text):
+        match = _TOKENS.match(text, position)
+        tokens.append(match.group(1).strip())
+        position = match.end()
+    return [t for t in tokens if t]
+
+
+def _list(tokens: list[str], start: int) -> tuple[list[Any], int]:
+    """The list opening at tokens[start]; returns it and the index after its closing bracket."""
+    closing = "]" if tokens[start] == "[" else ")"
+    items: list[Any] = []
+    position = start + 1
+    while position < len(tokens) and tokens[position] != closing:
+        if items:
+            if tokens[position] != ",":
+                raise ValueError(f"expected a comma between the list's items, found {tokens[position]!r}")
+            position += 1
+        if position < len(tokens) and tokens[position] in "[(":
+            item, position = _list(tokens, position)
+        elif position < len(tokens) and tokens[position] not in "])":
+            item, position = parse_number(tokens[position]), position + 1
+        else:
+            raise ValueError("a list item is missing")
+        items.append(item)
+    if position >= len(tokens):
+        raise ValueError(f"a list is not closed with {closing!r}")
+    return items, position + 1

@@ -1,0 +1,311 @@
+"""`gen export`: Moodle XML and a QTI 1.2 zip, parsed back. Structure (categories,
+distinct variants, question groups, images), every exported value against the answer
+contract, tolerances, multiple choice with slip feedback, escaping, and a small fixed
+export compared with golden files.
+
+The golden files are tests/golden/export-moodle.xml and tests/golden/export-qti.xml
+(images replaced by a placeholder, since PNG bytes depend on the TeX and poppler
+versions). After a deliberate change of the export, regenerate them with
+    GEN_REGENERATE_GOLDEN=1 python -m pytest tests/test_export.py -k golden
+and review the diff before committing.
+"""
+
+import base64
+import html
+import io
+import os
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from collections import Counter
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from generator.bank import load_bank
+from generator.cli import cli
+from generator.export.moodle import category_path, cloze_escape
+from generator.export.qti import canvas_range
+from generator.export.questions import Category, draw_variants
+from generator.tolerance import Tolerance
+
+GOLDEN = Path(__file__).parent / "golden"
+QTI_NS = {"q": "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"}
+MANIFEST_NS = {"m": "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"}
+PNG = b"\x89PNG\r\n\x1a\n"
+SEED, VARIANTS = 3, 2
+BANK = {"title": "Export <test> & \"co\" / 2", "problems": [
+    {"family": "sgd_step", "points": 8, "format": "choice", "answer": "w_decay"},
+    {"family": "resblock_params", "points": 10},
+    {"family": "gd_convergence", "points": 6},
+    {"family": "conv_architecture", "points": 10},
+    {"family": "conv_macs", "points": 6, "tolerance": {"macs_standard": {"rel": "1/1000"}}},
+]}
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    base = tmp_path_factory.mktemp("export")
+    (base / "bank.yaml").write_text(yaml.safe_dump(BANK))
+    for form, name in (("moodle", "quiz.xml"), ("qti", "quiz.zip")):
+        result = CliRunner().invoke(cli, ["export", "--format", form, "--bank", str(base / "bank.yaml"),
+                                          "--seed", str(SEED), "--variants", str(VARIANTS), "--out", str(base / name)])
+        assert result.exit_code == 0, result.output
+    bank = load_bank(str(base / "bank.yaml"))
+    contracts = {}
+    for slot in bank.slots:
+        for problem in draw_variants(bank, SEED, slot, VARIANTS):
+            contracts[problem.fingerprint] = problem.contract()
+    return base, contracts
+
+
+# --- reading Moodle Cloze back ------------------------------------------------------
+
+
+def _unescape(text):
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def _subquestions(text):
+    """(type, [(grade, answer, feedback)]) for every Cloze sub-question of a question text."""
+    found = []
+    for match in re.finditer(r"\{(\d+):([A-Z_]+):((?:\\.|[^\\}])*)\}", html.unescape(text)):
+        answers = []
+        for part in re.split(r"(?<!\\)~", match.group(3)):
+            grade = "100" if part.startswith("=") else part[1:].split("%")[0] if part.startswith("%") else "0"
+            answer, feedback = (re.split(r"(?<!\\)#", re.sub(r"^(=|%\d+%)", "", part), maxsplit=1) + [""])[:2]
+            answers.append((grade, _unescape(answer), _unescape(feedback)))
+        found.append((match.group(2), answers))
+    return found
+
+
+def _moodle(base):
+    return ET.parse(base / "quiz.xml").getroot()
+
+
+def test_moodle_has_a_category_per_problem_with_distinct_variants(exported):
+    base, contracts = exported
+    quiz = _moodle(base)
+    categories, current = {}, None
+    for question in quiz.findall("question"):
+        if question.get("type") == "category":
+            current = question.findtext("category/text")
+            categories[current] = []
+        else:
+            categories[current].append(question.findtext("idnumber"))
+    assert len(categories) == len(BANK["problems"])
+    assert all(path.startswith("$course$/top/Export <test> & \"co\" // 2/Problem ") for path in categories)
+    for ids in categories.values():
+        assert len(ids) == VARIANTS and len(set(ids)) == VARIANTS and set(ids) <= set(contracts)
+
+
+def test_every_moodle_value_equals_the_contract(exported):
+    base, contracts = exported
+    for question in _moodle(base).findall("question"):
+        if question.get("type") == "category":
+            continue
+        contract = contracts[question.findtext("idnumber")]
+        text = question.findtext("questiontext/text")
+        assert '<img src="@@PLUGINFILE@@/statement.png"' in text
+        for area in ("questiontext", "generalfeedback"):
+            files = question.findall(f"{area}/file")
+            assert len(files) == 1 and base64.b64decode(files[0].text).startswith(PNG)
+        if question.get("type") == "essay":
+            assert all(t["kind"] == "manual" for t in contract["tolerance"].values())
+            continue
+        labels = re.findall(r"<td>([^<{]+)</td><td>\{", text)
+        subs = _subquestions(text)
+        numeric = [s for s in subs if s[0] in ("NUMERICAL", "SHORTANSWER")]
+        assert len(labels) == len(numeric)
+        for label, (kind, answers) in zip(labels, numeric, strict=True):
+            name, *index = re.split(r"[\[\]]+", label.strip("]"))
+            expected = contract["answers"][name]
+            for i in index:
+                expected = expected[int(i) - 1]
+            grade, given, _ = answers[0]
+            assert grade == "100"
+            if kind == "SHORTANSWER":
+                assert given == str(expected)
+                continue
+            value, tolerance = given.split(":")
+            bound = Tolerance.from_json(contract["tolerance"][name]).bound(Fraction(expected))
+            assert abs(Fraction(value) - Fraction(expected)) <= Fraction(1, 10**12)
+            assert Fraction(bound) - Fraction(1, 10**12) <= Fraction(tolerance) <= bound
+            slips = {Fraction(s["value"]): s["says"] for s in contract["slips"].get(name, []) if not index}
+            for grade, wrong, feedback in answers[1:]:
+                assert grade == "0"
+                slip_value = Fraction(wrong.split(":")[0])
+                match = min(slips, key=lambda v: abs(v - slip_value))
+                assert abs(match - slip_value) <= Fraction(1, 10**12)
+                assert feedback.lower().startswith(slips[match][:20].lower())
+        choices = [s for s in subs if s[0] == "MULTICHOICE_V"]
+        if "choice" in contract:
+            (_, answers), = choices
+            options = contract["choice"]["options"]
+            assert [a[1] for a in answers] == [o["text"] for o in options]
+            for (grade, _, feedback), option in zip(answers, options, strict=True):
+                assert (grade == "100") == (option["kind"] == "answer")
+                if option["kind"] == "slip":
+                    assert feedback.startswith(option["says"][:1].upper() + option["says"][1:30])
+        else:
+            assert not choices
+
+
+def test_tolerances_come_from_family_and_bank(exported):
+    _, contracts = exported
+    macs = [c["tolerance"] for c in contracts.values() if c["family"] == "conv_macs"]
+    assert macs and all(t["macs_standard"] == {"kind": "rel", "value": "1/1000"} for t in macs)  # the bank's
+    assert all(t["saving_ratio"] == {"kind": "abs", "value": "1/200"} for t in macs)  # the family's
+    assert all(t["params_standard"] == {"kind": "exact"} for t in macs)  # the default rule
+
+
+# --- QTI --------------------------------------------------------------------------
+
+
+def _qti(base):
+    archive = zipfile.ZipFile(base / "quiz.zip")
+    manifest = ET.fromstring(archive.read("imsmanifest.xml"))
+    resources = manifest.findall("m:resources/m:resource", MANIFEST_NS)
+    quiz = next(r for r in resources if r.get("type") == "imsqti_xmlv1p2")
+    return archive, resources, ET.fromstring(archive.read(quiz.get("href")))
+
+
+def test_qti_package_lists_its_files(exported):
+    base, contracts = exported
+    archive, resources, assessment = _qti(base)
+    names = set(archive.namelist())
+    for resource in resources:
+        for file in resource.findall("m:file", MANIFEST_NS):
+            assert file.get("href") in names
+    images = [r.get("href") for r in resources if r.get("type") == "webcontent"]
+    assert len(images) == 2 * len(contracts)
+    assert all(archive.read(path).startswith(PNG) for path in images)
+    html = " ".join(m.text for m in assessment.iter(f"{{{QTI_NS['q']}}}mattext"))
+    for src in re.findall(r'src="([^"]+)"', html):
+        assert src.startswith("%24IMS-CC-FILEBASE%24/") and src.split("/", 1)[1] in names
+
+
+def _field(item, label):
+    for field in item.iter(f"{{{QTI_NS['q']}}}qtimetadatafield"):
+        if field.findtext("q:fieldlabel", namespaces=QTI_NS) == label:
+            return field.findtext("q:fieldentry", namespaces=QTI_NS)
+    raise AssertionError(label)
+
+
+def test_every_qti_value_lies_in_the_contracts_tolerance(exported):
+    base, contracts = exported
+    _, _, assessment = _qti(base)
+    groups = assessment.findall("q:assessment/q:section/q:section", QTI_NS)
+    kinds = Counter()
+    for group in groups:
+        assert group.findtext("q:selection_ordering/q:selection/q:selection_number", namespaces=QTI_NS) == "1"
+        items = group.findall("q:item", QTI_NS)
+        assert 1 <= len(items) <= VARIANTS
+        for item in items:
+            kind = _field(item, "question_type")
+            kinds[kind] += 1
+            contract = contracts[item.get("ident")[1:13]]
+            label = item.get("title").rsplit(": ", 1)[1]
+            if kind == "numerical_question":
+                _check_range(item, contract, label)
+            elif kind == "multiple_choice_question":
+                correct = item.find("q:resprocessing/q:respcondition[q:setvar]/q:conditionvar/q:varequal",
+                                    QTI_NS).text
+                assert correct == contract["choice"]["correct"]
+            elif kind == "short_answer_question":
+                given = item.find("q:resprocessing/q:respcondition[q:setvar]/q:conditionvar/q:varequal",
+                                  QTI_NS).text
+                assert given == str(_element(contract, label))
+    assert set(kinds) == {"numerical_question", "multiple_choice_question", "short_answer_question",
+                          "essay_question"}
+
+
+def _element(contract, label):
+    name, *index = re.split(r"[\[\]]+", label.strip("]"))
+    value = contract["answers"][name]
+    for i in index:
+        value = value[int(i) - 1]
+    return value
+
+
+def _check_range(item, contract, label):
+    prompt = item.find("q:presentation/q:material/q:mattext", QTI_NS).text
+    scale = re.search(r"multiplied by (\d+)", prompt)
+    scale = Fraction(scale.group(1)) if scale else 1
+    condition = item.find("q:resprocessing/q:respcondition[q:setvar]/q:conditionvar", QTI_NS)
+    low = Fraction(condition.findtext("q:vargte", namespaces=QTI_NS))
+    high = Fraction(condition.findtext("q:varlte", namespaces=QTI_NS))
+    value = Fraction(_element(contract, label))
+    name = label.split("[")[0]
+    bound = Tolerance.from_json(contract["tolerance"][name]).bound(value)
+    assert (value - bound) * scale <= low <= high <= (value + bound) * scale
+    assert (low * 10**4).denominator == 1 and (high * 10**4).denominator == 1  # Canvas keeps four decimals
+    assert value == 0 or abs(value) * scale >= Fraction(1, 10**4)
+
+
+def test_canvas_ranges():
+    assert canvas_range(Fraction(3921, 5000), Fraction(1, 20000)) == (0, Fraction(3921, 5000), Fraction(3921, 5000))
+    assert canvas_range(Fraction(1, 3), Fraction(1, 20000)) == (0, Fraction(3333, 10000), Fraction(3333, 10000))
+    assert canvas_range(Fraction(3, 100000), Fraction(1, 2000000)) == (1, Fraction(3, 10000), Fraction(3, 10000))
+    assert canvas_range(Fraction(147840), Fraction(0)) == (0, 147840, 147840)
+    assert canvas_range(Fraction(1, 3), Fraction(0)) is None  # no decimal states 1/3: asked as text
+
+
+# --- escaping ---------------------------------------------------------------------
+
+
+def test_cloze_specials_are_escaped():
+    text = 'a}b#c~d/e"f\\g{h'
+    escaped = cloze_escape(text)
+    assert escaped == 'a\\}b\\#c\\~d\\/e\\"f\\\\g{h'
+    assert _unescape(escaped) == text
+    assert not re.search(r"(?<!\\)[}#~/\"]", escaped.replace("\\\\", ""))
+
+
+def test_category_names_keep_slashes():
+    bank = load_bank("default")
+    path = category_path(bank, Category(bank.slots[0], "Problem 1: a/b", []))
+    assert path.endswith("/Problem 1: a//b")
+
+
+def test_folder_as_out_is_refused(tmp_path):
+    result = CliRunner().invoke(cli, ["export", "--format", "moodle", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+
+
+# --- golden files -----------------------------------------------------------------
+
+GOLDEN_BANK = {"title": "Golden", "problems": [
+    {"family": "sgd_step", "points": 4, "format": "choice", "answer": "w_decay",
+     "params": {"lr": "1/10", "weight_decay": "1/50", "w": "0.8", "grad": "0.3"}},
+    {"family": "yolo_output", "points": 3, "params": {"S": 7, "B": 2, "C": 20}},
+]}
+
+
+def _without_images(xml: bytes) -> str:
+    text = xml.decode("utf-8")
+    text = re.sub(r'(encoding="base64">)[A-Za-z0-9+/=\s]+(</file>)', r"\1PNG\2", text)
+    return text
+
+
+@pytest.mark.parametrize("form", ["moodle", "qti"])
+def test_golden(form, tmp_path):
+    (tmp_path / "bank.yaml").write_text(yaml.safe_dump(GOLDEN_BANK))
+    out = tmp_path / f"golden.{form}"
+    result = CliRunner().invoke(cli, ["export", "--format", form, "--bank", str(tmp_path / "bank.yaml"),
+                                      "--variants", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    if form == "moodle":
+        text = _without_images(out.read_bytes())
+    else:
+        archive = zipfile.ZipFile(io.BytesIO(out.read_bytes()))
+        parts = sorted(n for n in archive.namelist() if n.endswith(".xml"))
+        text = "".join(f"--- {name}\n{archive.read(name).decode()}" for name in parts)
+    golden = GOLDEN / f"export-{form}.xml"
+    if os.environ.get("GEN_REGENERATE_GOLDEN"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")
