@@ -16,7 +16,8 @@ from .bank import Bank, Choice
 from .compile import compile_pdf
 from .errors import GenError
 from .numbers import decimal
-from .pipeline import exam_parts, render_document, render_part
+from .pipeline import exam_parts, render_part
+from .render import render_document
 from .seeds import derive_seed
 from .variants import Exam, Problem, problem_for
 

@@ -22,12 +22,13 @@ import pikepdf
 
 from . import numbers
 from .bank import Bank
-from .compile import compile_tex, epoch_for
+from .compile import epoch_for
 from .errors import GenError
 from .files import prepare_dir, write_atomic
 from .glyphs import unprintable
-from .pipeline import answers_json, exam_parts, render_document, render_part
-from .render import Tex
+from .parts import compile_parts, extract, save
+from .pipeline import answers_json, exam_parts, render_part
+from .render import Tex, render_document
 from .roster import Student
 from .variants import Exam, draw_exam
 
@@ -144,11 +145,12 @@ def _render(student: Student, exam: Exam, out_dir: Path) -> Entry:
 
 
 def _build_chunk(chunk: list[Entry], epoch: int, chunk_file: Path, out_dir: Path) -> ChunkOutcome:
-    """Compile a chunk and cut it per student; if it fails, compile its students one
-    by one so that only the faulty ones are lost, each reported with its log lines."""
+    """Compile a chunk (its exams, then its keys) and cut it per student; if it fails,
+    compile its students one by one so that only the faulty ones are lost, each
+    reported with its log lines."""
     parts = [e.exam_tex for e in chunk] + [e.key_tex for e in chunk]
     try:
-        pdf, log = compile_tex(render_document(parts), epoch=epoch, label="class chunk")
+        pdf, ranges = compile_parts(parts, epoch=epoch, label="class chunk")
     except GenError as exc:
         if len(chunk) == 1:
             reason = str(exc).replace("class chunk", f"student {chunk[0].student.id}")
@@ -161,39 +163,16 @@ def _build_chunk(chunk: list[Entry], epoch: int, chunk_file: Path, out_dir: Path
             outcome.failed |= alone.failed
         return outcome
     chunk_file.write_bytes(pdf)
-    bounds = part_bounds(log, len(parts))
     outcome = ChunkOutcome()
     with pikepdf.open(chunk_file) as source:
-        bounds.append(len(source.pages))
         for i, entry in enumerate(chunk):
-            piece = Piece(chunk_file, range(bounds[i], bounds[i + 1]),
-                          range(bounds[len(chunk) + i], bounds[len(chunk) + i + 1]))
+            piece = Piece(chunk_file, ranges[i], ranges[len(chunk) + i])
             folder = out_dir / entry.student.id
-            write_atomic(folder / "exam.pdf", _pages(source, piece.exam_pages))
-            write_atomic(folder / "key.pdf", _pages(source, piece.key_pages))
+            write_atomic(folder / "exam.pdf", extract(source, piece.exam_pages))
+            write_atomic(folder / "key.pdf", extract(source, piece.key_pages))
             outcome.pieces.append(piece)
             outcome.done.append(entry.student.id)
     return outcome
-
-
-def part_bounds(log: str, count: int) -> list[int]:
-    """First page (0-based) of each part, from the page map pdflatex wrote to its log."""
-    starts = [int(line.split()[1]) for line in log.splitlines() if line.startswith("GEN-PART-START ")]
-    if len(starts) != count:
-        raise GenError(f"expected {count} parts in the compiled document, found {len(starts)}")
-    return starts
-
-
-def _pages(source: pikepdf.Pdf, pages: range) -> bytes:
-    with pikepdf.new() as target:
-        target.pages.extend(source.pages[pages.start : pages.stop])
-        return _save(target)
-
-
-def _save(pdf: pikepdf.Pdf) -> bytes:
-    buffer = io.BytesIO()
-    pdf.save(buffer, deterministic_id=True)  # same pages, same bytes
-    return buffer.getvalue()
 
 
 def _write_class_files(pieces: list[Piece], out_dir: Path) -> None:
@@ -206,7 +185,7 @@ def _write_class_files(pieces: list[Piece], out_dir: Path) -> None:
                     source = sources.get(piece.path) or sources.setdefault(piece.path, pikepdf.open(piece.path))
                     pages = pick(piece)
                     target.pages.extend(source.pages[pages.start : pages.stop])
-                write_atomic(out_dir / name, _save(target))
+                write_atomic(out_dir / name, save(target))
     finally:
         for source in sources.values():
             source.close()

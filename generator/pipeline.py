@@ -10,10 +10,11 @@ from typing import Any
 
 from . import numbers
 from .choice import ChoiceQuestion, rounded
-from .compile import compile_pdf, epoch_for
+from .compile import epoch_for
 from .errors import GenError
 from .files import prepare_dir, write_atomic
-from .render import Tex, escape, render_block, render_template
+from .parts import compile_parts, reusable_figures, split
+from .render import Tex, escape, render_block, render_document, render_template
 from .variants import Exam, Problem
 
 
@@ -32,7 +33,9 @@ def render_problem(problem: Problem) -> dict[str, Any]:
     return {
         "title": problem.family.title,
         "points": _points_text(problem.points),
-        "statement": render_block(problem.family.template, "statement", context, problem.family.template_dir),
+        "statement": reusable_figures(
+            render_block(problem.family.template, "statement", context, problem.family.template_dir)
+        ),
         "solution": render_block(problem.family.template, "solution", context, problem.family.template_dir),
         "choice": render_choice(problem.choice),
     }
@@ -84,11 +87,6 @@ def render_part(part: dict[str, Any]) -> Tex:
     return Tex(render_template("part.tex", {"part": part}))
 
 
-def render_document(parts: list[Tex]) -> str:
-    """One LaTeX document holding the given rendered parts (exams and/or keys), in order."""
-    return render_template("document.tex", {"parts": parts})
-
-
 def render_exam(exam: Exam, *, key: bool) -> str:
     return render_document([render_part(exam_parts(exam)[key])])
 
@@ -108,8 +106,8 @@ def write_exam(exam: Exam, out_dir: Path, *, make_pdf: bool = True) -> list[Path
     a PDF is replaced only by a complete new one, and a failed build removes the old
     PDFs so no stale key is left next to new sources."""
     prepare_dir(out_dir)
-    exam_part, key_part = exam_parts(exam)
-    sources = {"exam": render_document([render_part(exam_part)]), "key": render_document([render_part(key_part)])}
+    exam_tex, key_tex = (render_part(part) for part in exam_parts(exam))
+    sources = {"exam": render_document([exam_tex]), "key": render_document([key_tex])}
     written = []
     for name, tex in sources.items():
         write_atomic(out_dir / f"{name}.tex", tex)
@@ -119,15 +117,13 @@ def write_exam(exam: Exam, out_dir: Path, *, make_pdf: bool = True) -> list[Path
     if not make_pdf:
         return written
     try:
-        pdfs = {
-            name: compile_pdf(tex, epoch=epoch_for(exam.bank.date), label=f"{name}.tex")
-            for name, tex in sources.items()
-        }
+        # One document holding exam then key: one pdflatex run, figures drawn once.
+        document, ranges = compile_parts([exam_tex, key_tex], epoch=epoch_for(exam.bank.date), label="exam and key")
     except GenError:
         for name in sources:
             (out_dir / f"{name}.pdf").unlink(missing_ok=True)
         raise
-    for name, pdf in pdfs.items():
+    for name, pdf in zip(sources, split(document, ranges), strict=True):
         write_atomic(out_dir / f"{name}.pdf", pdf)
         written.append(out_dir / f"{name}.pdf")
     return written

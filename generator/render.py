@@ -114,3 +114,8 @@ def render_block(template_name: str, block: str, context: dict[str, Any], templa
 
 def render_template(template_name: str, context: dict[str, Any]) -> str:
     return environment().get_template(template_name).render(context)
+
+
+def render_document(parts: list[Tex]) -> str:
+    """One LaTeX document holding the given rendered parts (exams and/or keys), in order."""
+    return render_template("document.tex", {"parts": parts})

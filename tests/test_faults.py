@@ -68,7 +68,7 @@ def test_pdflatex_cannot_run_commands_read_or_write_outside(tmp_path):
 
 def test_latex_failure_leaves_no_stale_pdf(tmp_path, monkeypatch):
     assert _gen("--seed", 1, "--out", tmp_path).exit_code == 0
-    monkeypatch.setattr("generator.pipeline.compile_pdf", lambda *a, **k: (_ for _ in ()).throw(
+    monkeypatch.setattr("generator.parts.compile_tex", lambda *a, **k: (_ for _ in ()).throw(
         LatexError("exam.tex: LaTeX failed:\n! Undefined control sequence.")))
     result = _gen("--seed", 2, "--out", tmp_path)
     assert result.exit_code == 1
