@@ -7,6 +7,7 @@ import torch
 from oracle import build, trainable_params
 
 from generator.errors import InfeasibleError, OptionError
+from generator.families.conv_architecture import INPUT_CHANNELS, INPUT_SIDES, TARGET_CHANNELS
 from generator.family import Solution, get_family
 from generator.variants import make_problem
 
@@ -165,8 +166,8 @@ def test_well_posed_on_every_seed(problems):
     for problem in problems:
         p, a = problem.params, problem.solution.answers
         assert family.check(p, problem.solution) == []
-        assert p["input"][1] in (28, 32, 48, 64) and p["input"][0] in (1, 3)
-        assert 2 <= p["target"][1] <= 7 and p["target"][0] in (16, 32, 64)
+        assert p["input"][1] in INPUT_SIDES and p["input"][0] in INPUT_CHANNELS
+        assert 2 <= p["target"][1] <= 7 and p["target"][0] in TARGET_CHANNELS
         # drawn from a stack of 2-4 convs with pools between them: the key is never longer
         assert 2 <= len(a["layers"]) <= 8
         assert a["total_params"] < 300_000  # sums a student can do by hand

@@ -25,9 +25,9 @@ from ..tolerance import MANUAL
 MAX_CONVS = 6
 # What a drawn variant looks like: sides a course would use, a few conv layers,
 # a small final map, channel counts whose halvings stay integers.
-INPUT_SIDES = [28, 32, 48, 64]
+INPUT_SIDES = [24, 28, 32, 36, 40, 48, 56, 64]
 INPUT_CHANNELS = [1, 3]
-TARGET_CHANNELS = [16, 32, 64]
+TARGET_CHANNELS = [16, 24, 32, 48, 64]
 TARGET_SIDES = range(2, 8)
 CONSTRUCTION_CONVS = [2, 3, 4]
 KERNEL_SETS = [[3, 5, 7], [3, 5], [3, 7], [5, 7], [3, 5, 7, 9], [2, 3, 4], [3, 4, 5]]

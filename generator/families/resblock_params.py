@@ -194,7 +194,7 @@ class ResblockParams(Family):
         "designs": Option(2, "how many designs to compare (one is always a bottleneck)", int_in(2, 3)),
         "kinds": Option(list(KINDS), "design kinds to draw from: single, basic, bottleneck (must include "
                         "bottleneck)", _kinds),
-        "channels": Option([32, 64, 128, 256], "channels C of the block's input and output",
+        "channels": Option([32, 48, 64, 96, 128, 192, 256], "channels C of the block's input and output",
                            ints_from(CHANNELS)),
         "reduction": Option([2, 4], "bottleneck reduction C/B (B = the bottleneck's inner width)",
                             ints_from(REDUCTIONS)),
@@ -204,7 +204,7 @@ class ResblockParams(Family):
         "plain_width": Option("any", "width of the non-bottleneck designs: 'outer' (C, like the block), 'inner' "
                               "(B, the bottleneck's middle) or 'any'", one_of("outer", "inner", "any")),
         "macs": Option(True, "also ask for the convolutions' multiply-accumulates on a feature map", boolean),
-        "sizes": Option([8, 14, 16, 28, 32], "side H = W of the feature map for the MAC part", ints_from(SIZES)),
+        "sizes": Option([7, 8, 14, 16, 28, 32, 56], "side H = W of the feature map for the MAC part", ints_from(SIZES)),
     }
 
     def draw(self, rng: np.random.Generator, options: dict[str, Any]) -> dict[str, Any]:
