@@ -64,18 +64,18 @@ def decimal(value: Any, places: int = 4) -> str:
     """Decimal text: exact when the expansion terminates, otherwise rounded to
     `places` digits (rounding half away from zero, done in integers)."""
     r = exact(value)
+    p, q = int(r.p), int(r.q)  # plain ints: this runs for every number of every key
     if terminates(r):
         digits = 0
-        while (r * 10**digits).q != 1:
+        while (p * 10**digits) % q:
             digits += 1
-        return _fixed(r, digits)
-    return _fixed(r, places)
+        return _fixed(p, q, digits)
+    return _fixed(p, q, places)
 
 
-def _fixed(r: sp.Rational, digits: int) -> str:
-    scaled = abs(r) * 10**digits
-    n = int(sp.floor(scaled + sp.Rational(1, 2)))
-    sign = "-" if r < 0 and n != 0 else ""
+def _fixed(p: int, q: int, digits: int) -> str:
+    n = (2 * abs(p) * 10**digits + q) // (2 * q)  # floor(|p/q| * 10^digits + 1/2)
+    sign = "-" if p < 0 and n != 0 else ""
     if digits == 0:
         return f"{sign}{n}"
     whole, frac = divmod(n, 10**digits)
