@@ -23,11 +23,18 @@ import tempfile
 import time
 from pathlib import Path
 
+import pikepdf
+
 
 def timed(command: list[str], cwd: Path | None = None) -> float:
     start = time.perf_counter()
     subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
+
+
+def page_count(pdf: Path) -> int:
+    with pikepdf.open(pdf) as document:
+        return len(document.pages)
 
 
 def make_roster(path: Path, students: int) -> None:
@@ -73,6 +80,7 @@ def main() -> None:
                        "--out", str(out)])
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         pdfs = 2 * args.students
+        pages = sum(page_count(out / name) for name in ("exams.pdf", "keys.pdf"))
 
         naive = []
         for i in range(min(args.naive_sample, args.students)):
@@ -98,8 +106,10 @@ def main() -> None:
             single_latexmk.append(latexmk(base / "one-0" / "exam.tex", work)
                                   + latexmk(base / "one-0" / "key.tex", work))
 
-    print(f"students: {args.students} ({pdfs} PDFs plus exams.pdf and keys.pdf)")
-    print(f"gen exam --roster:          {gen_s:7.2f} s   {1000 * gen_s / pdfs:6.1f} ms per PDF")
+    print(f"students: {args.students} ({pdfs} PDFs plus exams.pdf and keys.pdf; {pages} pages, "
+          f"{pages / args.students:.1f} per student)")
+    print(f"gen exam --roster:          {gen_s:7.2f} s   {1000 * gen_s / pdfs:6.1f} ms per PDF, "
+          f"{1000 * gen_s / pages:.1f} ms per page")
     print(f"naive latexmk per document: {naive_per_pdf:7.2f} s   (median of {len(naive)}; "
           f"{naive_per_pdf * pdfs:.0f} s for the class)")
     print(f"one pdflatex pass, all pages:{floor_s:7.2f} s   {1000 * floor_s / pdfs:6.1f} ms per PDF")
