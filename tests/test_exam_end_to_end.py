@@ -76,3 +76,18 @@ def test_midterm_bank_uses_every_family(tmp_path):
     families = {p["family"] for p in json.loads((tmp_path / "answers.json").read_text())["problems"]}
     assert families == set(load_families())
     assert (tmp_path / "key.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_key_repeats_every_word_of_the_exam_figures_included(seed42):
+    """The key holds the whole statement, figures too (they are typeset once and reused)."""
+    from collections import Counter
+
+    running = ("Variant", "Deep Learning, Practice Exam", "Neural Networks and Deep Learning", "ANSWER KEY")
+
+    def words(pdf):
+        lines = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout.splitlines()
+        return Counter(w for line in lines if not line.startswith(running) for w in line.split())
+
+    exam, key = words(seed42 / "exam.pdf"), words(seed42 / "key.pdf")
+    missing = {w: n - key[w] for w, n in exam.items() if key[w] < n}
+    assert missing == {}

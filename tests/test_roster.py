@@ -160,3 +160,18 @@ def test_bom_and_windows_line_endings_are_fine(tmp_path):
     result = _gen("--roster", tmp_path / "r.csv", "--out", tmp_path / "out")
     assert result.exit_code == 0, result.output
     assert "Zoë" in _text(tmp_path / "out" / "s1" / "exam.pdf")
+
+
+def test_a_figure_shared_by_students_is_on_every_copy(tmp_path):
+    """The two-layer network's figure is the same for everyone in a chunk; each student's
+    exam and key must still show it (it is typeset once and reused from a box)."""
+    bank = tmp_path / "net.yaml"
+    bank.write_text("title: Net\nproblems:\n  - family: two_layer_backprop\n")
+    (tmp_path / "r.csv").write_text("id,name\na,Ada\nb,Bob\nc,Cy\n")
+    result = CliRunner().invoke(cli, ["exam", "--bank", str(bank), "--roster", str(tmp_path / "r.csv"),
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    for kind in ("exam", "key"):
+        # "linear output" labels the figure (and appears in the text once)
+        counts = [_text(tmp_path / "out" / sid / f"{kind}.pdf").count("linear output") for sid in "abc"]
+        assert counts == [counts[0]] * 3 and counts[0] >= 2, (kind, counts)
