@@ -5,6 +5,7 @@ YAML knows it, the line and column."""
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -68,18 +69,34 @@ class Bank:
     shuffle: bool = False
 
 
+# The keys a bank and its problems may have: a misspelt key is an error, not silently
+# ignored (an instructor who writes `shufle: true` must not believe the exam is shuffled).
+BANK_KEYS = ("title", "course", "date", "instructions", "problems", "shuffle")
+SLOT_KEYS = ("id", "points", "one_of")
+CHOICE_KEYS = ("family", "options", "params", "tolerance", "format", "choices", "answer", "fill")
+
+
 def find_bank(name_or_path: str) -> Path:
-    """`--bank NAME` -> banks/NAME.yaml; anything that looks like a path is a path."""
+    """`--bank NAME` -> banks/NAME.yaml in the current folder, else the project's own
+    banks/NAME.yaml; anything that looks like a path is a path."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
         if not path.is_file():
             raise BankError(f"bank file {str(path)!r} not found")
         return path
-    candidate = BANK_DIR / f"{name_or_path}.yaml"
-    if not candidate.is_file():
-        known = sorted(p.stem for p in BANK_DIR.glob("*.yaml"))
-        raise BankError(f"no bank named {name_or_path!r}", hint=f"known banks: {', '.join(known)}")
-    return candidate
+    for folder in (Path("banks"), BANK_DIR):
+        if (folder / f"{name_or_path}.yaml").is_file():
+            return folder / f"{name_or_path}.yaml"
+    known = sorted({p.stem for folder in (Path("banks"), BANK_DIR) for p in folder.glob("*.yaml")})
+    raise BankError(f"no bank named {name_or_path!r}", hint=f"known banks: {', '.join(known)}")
+
+
+def _known_keys(entry: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    unknown = [str(key) for key in entry if key not in allowed]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], allowed, n=1)
+        raise BankError(f"unknown key `{unknown[0]}`" + (f" (did you mean `{close[0]}`?)" if close else ""),
+                        where=where, hint=f"allowed here: {', '.join(allowed)}")
 
 
 def load_bank(name_or_path: str) -> Bank:
@@ -98,6 +115,7 @@ def load_bank(name_or_path: str) -> Bank:
 def parse_bank(data: Any, *, name: str, where: str) -> Bank:
     if not isinstance(data, dict):
         raise BankError("a bank is a mapping with at least `title` and `problems`", where=where)
+    _known_keys(data, BANK_KEYS, where)
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
         raise BankError("`title` is required and must be text", where=where)
@@ -139,6 +157,7 @@ def _parse_slot(entry: Any, position: int, *, where: str) -> Slot:
     points = _points(entry.get("points", 10), where)
     slot_id = str(entry.get("id", position))
     if "one_of" in entry:
+        _known_keys(entry, SLOT_KEYS, where)
         alternatives = entry["one_of"]
         if not isinstance(alternatives, list) or not alternatives:
             raise BankError("`one_of` must be a non-empty list of problems", where=where)
@@ -151,6 +170,7 @@ def _parse_slot(entry: Any, position: int, *, where: str) -> Slot:
 def _parse_choice(entry: Any, *, where: str) -> Choice:
     if not isinstance(entry, dict) or "family" not in entry:
         raise BankError("each problem needs a `family`", where=where)
+    _known_keys(entry, CHOICE_KEYS + SLOT_KEYS[:2], where)
     options = entry.get("options") or {}
     params = entry.get("params") or {}
     for key, value in (("options", options), ("params", params)):

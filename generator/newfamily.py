@@ -13,7 +13,7 @@ import jinja2
 
 from .errors import GenError
 from .family import BROKEN, load_families
-from .files import write_atomic
+from .files import prepare_dir, write_atomic
 
 SCAFFOLD_DIR = Path(__file__).resolve().parent / "scaffold"
 # Lowercase like every family id, and a Python identifier because it also names the module.
@@ -40,6 +40,7 @@ def scaffold_family(name: str, out_dir: Path) -> list[Path]:
         "module": f"gen_{name}",
         "package": f"gen-{name.replace('_', '-')}",
     }
+    prepare_dir(out_dir)  # a clear message when the folder cannot be made
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(SCAFFOLD_DIR), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True)
     written = []

@@ -58,6 +58,11 @@ def _tex_filter(func):
     return wrapped
 
 
+def _parenthesized(value: Any) -> str:
+    text = numbers.tex_number(value)
+    return f"({text})" if numbers.exact(value) < 0 else text
+
+
 def _shape(shape: list[int]) -> str:
     return r"\times ".join(str(n) for n in shape)
 
@@ -69,6 +74,7 @@ def _hw(shape: list[int]) -> str:
 
 FILTERS = {
     "n": numbers.tex_number,  # exact: 147\,840, 0.785, \frac{1}{3}
+    "paren": _parenthesized,  # as n, in parentheses when negative: 0.2 \cdot (-0.36)
     "frac": numbers.tex_fraction,  # always a fraction
     "dec": numbers.decimal,  # decimal text, exact when it terminates
     "grp": lambda v: numbers.grouped(v, sep="{,}"),  # 147{,}840 in math mode

@@ -67,6 +67,8 @@ def _bank(tmp_path, text: str) -> str:
         ("title: x\nproblems: []\n", "non-empty list"),
         ("problems:\n  - family: sgd_step\n", "`title` is required"),
         ("- just\n- a list\n", "a bank is a mapping"),
+        ("title: x\nproblems:\n  - family: sgd_step\n    option: {momentum: true}\n", "did you mean `options`"),
+        ("title: x\nshufle: true\nproblems:\n  - family: sgd_step\n", "did you mean `shuffle`"),
     ],
 )
 def test_bad_bank_is_a_clear_error(tmp_path, bank, expected):
@@ -104,3 +106,9 @@ def test_unknown_family_and_bad_options_for_problem():
     assert code == 2 and "did you mean sgd_step" in out
     code, out = run("problem", "sgd_step", "--seed", "1", "--options", "{places: [")
     assert code == 2 and "not valid YAML" in out
+
+
+def test_new_family_into_an_impossible_folder(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    code, out = run("new-family", "foo", "--out", str(tmp_path / "afile" / "foo"))
+    assert code == 2 and "cannot create output folder" in out
