@@ -53,7 +53,7 @@ def check_bank(bank: Bank, seeds: int, *, compile_sample: bool = True,
             report, drawn = _check_choice(bank, label, choice, seeds, progress)
             reports.append(report)
             samples.extend(drawn[:SAMPLE_PER_PROBLEM])
-    error = None
+    error = None if samples else "no variant could be drawn, so there was nothing to compile"
     if compile_sample and samples:
         try:
             sample = Exam(bank=bank, seed=0, variant="CHECK-RUN", problems=samples)

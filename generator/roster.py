@@ -41,8 +41,29 @@ def load_roster(path: Path) -> list[Student]:
 
 
 def parse_roster(text: str, *, where: str) -> list[Student]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
+    try:
+        return _students(reader, where)
+    except csv.Error as exc:
+        raise GenError(f"not a readable CSV file ({exc})", where=where,
+                       hint='look for a field whose opening " is never closed') from None
+
+
+def _delimiter(text: str) -> str:
+    """Comma, or the semicolon or tab that spreadsheets in many locales write, whichever
+    splits the header into columns that include `id` and `name`."""
+    header = text.split("\n", 1)[0]
+    for delimiter in (",", ";", "\t"):
+        if {"id", "name"} <= {c.strip() for c in header.split(delimiter)}:
+            return delimiter
+    return ","
+
+
+def _students(reader: csv.DictReader, where: str) -> list[Student]:
     columns = [c.strip() for c in reader.fieldnames or []]
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise GenError(f"the roster's header names {', '.join(map(repr, repeated))} more than once", where=where)
     missing = [c for c in ("id", "name") if c not in columns]
     if missing:
         raise GenError(

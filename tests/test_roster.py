@@ -146,6 +146,8 @@ def test_a_name_the_fonts_cannot_show_is_reported_and_the_rest_produced(tmp_path
         (b"id,name\n1,Ada\n,Bob\n", "empty student id"),
         (b"id,name\n1,Ada\n2,Bj\xf6rn\n", "not UTF-8"),
         (b"id,name\n../x,Ada\n", "cannot be a folder name"),
+        (b'id,name\ns1,"Ada\ns2,Bob\n', "never closed"),
+        (b"id,name,id\ns1,Ada,x\n", "'id' more than once"),
     ],
 )
 def test_bad_roster_is_a_clear_error(tmp_path, content, expected):
@@ -153,6 +155,13 @@ def test_bad_roster_is_a_clear_error(tmp_path, content, expected):
     result = _gen("--roster", tmp_path / "r.csv", "--out", tmp_path / "out")
     assert result.exit_code == 2
     assert expected in result.output
+
+
+def test_semicolon_separated_roster_is_read(tmp_path):
+    (tmp_path / "r.csv").write_bytes(b"id;name;section\ns1;Ada;L1\n")
+    result = _gen("--roster", tmp_path / "r.csv", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert "Ada" in _text(tmp_path / "out" / "s1" / "exam.pdf")
 
 
 def test_bom_and_windows_line_endings_are_fine(tmp_path):
