@@ -213,7 +213,9 @@ def grade(responses: Path, exams: Path, out: Path | None) -> None:
     grading, written = grade_class(responses, exams, out or exams / "grades")
     for skipped in grading.skipped:
         click.echo(f"skipped {skipped.message}", err=True)
+    pending = sum(g.pending for g in grading.graded)
     click.echo(f"graded {len(grading.graded)} answers of {len(grading.students)} students"
+               + (f"; {pending} to grade by hand, so totals are provisional" if pending else "")
                + (f"; {len(grading.skipped)} rows skipped (see report.html)" if grading.skipped else "")
                + f"; wrote {written[0].parent}: " + ", ".join(p.name for p in written if p.parent == written[0].parent))
 

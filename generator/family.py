@@ -74,6 +74,15 @@ class Family:
     # Per answer, when the default rule (generator.tolerance) does not fit, e.g. a ratio
     # the key prints to two decimals; a bank may override it again.
     tolerances: ClassVar[dict[str, Tolerance]] = {}
+    # Per answer, what students are shown instead of its contract name: a short plain-text
+    # noun phrase ("the weight after one step with weight decay"). Plain text, not LaTeX,
+    # so that one label serves the PDF (escaped), the LMS exports and the feedback alike.
+    answer_labels: ClassVar[dict[str, str]] = {}
+
+    def answer_label(self, name: str) -> str:
+        """The label students see for answer `name`; a plugin that sets none still gets
+        words rather than an identifier."""
+        return self.answer_labels.get(name) or name.replace("_", " ")
 
     def draw(self, rng: np.random.Generator, options: dict[str, Any]) -> dict[str, Any]:
         """Draw parameters from the feasible set (never by redrawing until they fit)."""
@@ -88,7 +97,15 @@ class Family:
         return []
 
     def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
-        """Well-posedness invariants of a drawn variant; returns what is violated."""
+        """Well-posedness invariants of a drawn variant; returns what is violated. The
+        built-in families begin with check_params, so every variant passes both."""
+        return []
+
+    def check_params(self, params: dict[str, Any]) -> list[str]:
+        """The parameters' own domain (signs, ranges, integers, the family's grid, sizes
+        and shapes that fit each other), each violation naming its parameter. It runs on
+        pinned values before `solve`, so that a pin outside the domain is reported by
+        name instead of crashing the solver or printing a nonsensical key."""
         return []
 
     def tolerance(self, answer: str, value: Any) -> Tolerance:

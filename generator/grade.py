@@ -28,8 +28,8 @@ from .tolerance import Tolerance, default_tolerance
 COLUMNS = ("id", "problem", "answer", "value")
 GRADE_COLUMNS = ["student", "name", "variant", "problem", "slot", "family", "answer", "given", "correct",
                  "points", "max_points", "verdict", "slip"]
-SUMMARY_COLUMNS = ["student", "name", "variant", "points", "max_points", "correct", "slips", "wrong", "by_hand",
-                   "blank"]
+SUMMARY_COLUMNS = ["student", "name", "variant", "points", "max_points", "pending_points", "status", "correct",
+                   "slips", "wrong", "by_hand", "blank"]
 VERDICTS = ("correct", "slip", "wrong", "by hand", "blank")
 
 
@@ -66,8 +66,20 @@ class Graded:
     points: Fraction
     max_points: Fraction
     verdict: str  # one of VERDICTS
+    label: str  # the answer as students read it (the contract's `labels`)
+    manual: bool  # more than one answer is right: a person grades it
     slip: str | None = None
     says: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        """Given, but waiting for a person: its points (0 so far) are not final."""
+        return self.verdict == "by hand"
+
+
+def pending_points(graded: list[Graded]) -> Fraction:
+    """The points still to be given by hand, which the totals so far leave out."""
+    return sum((g.max_points for g in graded if g.pending), Fraction(0))
 
 
 @dataclass
@@ -163,20 +175,28 @@ def _response(line: int, record: dict[str, str], exams: dict[str, dict[str, Any]
                       f"its answers are {', '.join(problem['answers'])}")
     text = record["value"].strip()
     try:
-        value = _read(text, problem, answer) if text else None
+        value = read_value(text, problem, answer) if text else None
     except ValueError as exc:
         raise _BadRow("unreadable value", f"student {student!r}, problem {number}, answer {answer!r}: {exc}") from None
     return Response(line, student, int(number), answer, text, value)
 
 
-def _read(text: str, problem: dict[str, Any], answer: str) -> Any:
-    """A letter picks an option of a choice question; anything else is a written value."""
+def read_value(text: str, problem: dict[str, Any], answer: str) -> Any:
+    """A letter picks an option of a choice question; anything else is a written value.
+    What cannot be read is a ValueError that, for a choice question, names its letters."""
     choice = problem.get("choice")
-    if choice and choice["answer"] == answer:
-        letters = {o["letter"]: o["value"] for o in choice["options"]}
-        if text.upper() in letters:
-            return exact_value(letters[text.upper()])
-    return parse_value(text, problem["answers"][answer])
+    if not (choice and choice["answer"] == answer):
+        return parse_value(text, problem["answers"][answer])
+    letters = {o["letter"]: o["value"] for o in choice["options"]}
+    if text.upper() in letters:
+        return exact_value(letters[text.upper()])
+    allowed = ", ".join(letters)
+    if len(text) == 1 and text.isalpha():
+        raise ValueError(f"{text!r} is not an option of this multiple-choice question; mark one of {allowed}")
+    try:
+        return parse_value(text, problem["answers"][answer])
+    except ValueError as exc:
+        raise ValueError(f"{exc}; or mark one of the options {allowed}") from None
 
 
 def grade(exams: dict[str, dict[str, Any]], responses: list[Response], skipped: list[Skipped]) -> Grading:
@@ -201,12 +221,13 @@ def grade_answer(contract: dict[str, Any], problem: dict[str, Any], answer: str,
     correct = problem["answers"][answer]
     tolerance = tolerance_of(problem, answer)
     verdict, slip = _verdict(response, correct, tolerance, problem.get("slips", {}).get(answer, []))
+    label = problem.get("labels", {}).get(answer, answer)  # answers.json written before labels existed has none
     return Graded(
         student=contract["student"]["id"], name=contract["student"]["name"], variant=contract["variant"],
         problem=problem["number"], slot=str(problem.get("slot", problem["number"])), family=problem["family"],
         answer=answer, given=response.text if response else "", correct=correct,
-        points=share if verdict == "correct" else Fraction(0), max_points=share, verdict=verdict,
-        slip=slip["name"] if slip else None, says=slip["says"] if slip else None,
+        points=share if verdict == "correct" else Fraction(0), max_points=share, verdict=verdict, label=label,
+        manual=tolerance.kind == "manual", slip=slip["name"] if slip else None, says=slip["says"] if slip else None,
     )
 
 
@@ -253,9 +274,13 @@ def value_text(value: Any) -> str:
 
 
 def readable(value: Any) -> str:
-    """A contract value for a sentence: decimals where they end, fractions otherwise."""
+    """A contract value for a sentence: decimals where they end, fractions otherwise;
+    a layer as PyTorch prints it, `Conv2d(in_channels=3, ...)`."""
     if isinstance(value, list):
         return "[" + ", ".join(readable(v) for v in value) + "]"
+    if isinstance(value, dict):
+        fields = ", ".join(f"{k}={readable(v)}" for k, v in value.items() if k != "type")
+        return f"{value.get('type', '')}({fields})"
     number = as_number(value)
     if number is None:
         return str(value)
@@ -263,19 +288,28 @@ def readable(value: Any) -> str:
 
 
 def grades_csv(grading: Grading) -> str:
+    """One row per answer; an answer waiting to be graded by hand has no points yet
+    (an empty cell, not 0)."""
     rows = [[g.student, g.name, g.variant, g.problem, g.slot, g.family, g.answer, g.given, value_text(g.correct),
-             points_text(g.points), points_text(g.max_points), g.verdict, g.slip or ""] for g in grading.graded]
+             "" if g.pending else points_text(g.points), points_text(g.max_points), g.verdict, g.slip or ""]
+            for g in grading.graded]
     return _csv(GRADE_COLUMNS, rows)
 
 
 def summary_csv(grading: Grading) -> str:
+    """One row per student; `status` is provisional while answers wait to be graded by hand."""
     rows = []
     for student in grading.students:
         mine = [g for g in grading.graded if g.student == student]
         counts = [sum(g.verdict == v for g in mine) for v in VERDICTS]
+        pending = pending_points(mine)
         rows.append([student, mine[0].name, mine[0].variant, points_text(sum(g.points for g in mine)),
-                     points_text(sum(g.max_points for g in mine)), *counts])
+                     points_text(sum(g.max_points for g in mine)), points_text(pending), status(pending), *counts])
     return _csv(SUMMARY_COLUMNS, rows)
+
+
+def status(pending: Fraction) -> str:
+    return "provisional" if pending else "final"
 
 
 def _csv(header: list[str], rows: list[list[Any]]) -> str:
@@ -289,26 +323,35 @@ def _csv(header: list[str], rows: list[list[Any]]) -> str:
 def feedback_text(graded: list[Graded]) -> str:
     """One student's feedback: every answer, and for a slip what went wrong in plain words."""
     first = graded[0]
-    total, most = sum(g.points for g in graded), sum(g.max_points for g in graded)
     lines = [f"Feedback for {first.name} ({first.student}), variant {first.variant}",
-             f"Total: {points_text(total)} of {points_text(most)} points", ""]
+             f"Total: {_points_line(graded)}", ""]
     for number in dict.fromkeys(g.problem for g in graded):
         mine = [g for g in graded if g.problem == number]
-        lines.append(f"Problem {number} ({mine[0].family}): {points_text(sum(g.points for g in mine))} of "
-                     f"{points_text(sum(g.max_points for g in mine))} points")
-        lines += [f"  {g.answer}: {_comment(g)}" for g in mine]
+        lines.append(f"Problem {number} ({mine[0].family}): {_points_line(mine)}")
+        lines += [f"  {g.label}: {_comment(g)}" for g in mine]
         lines.append("")
     return "\n".join(lines)
+
+
+def _points_line(graded: list[Graded]) -> str:
+    """"x of y points", saying how many are still to be graded by hand."""
+    text = f"{points_text(sum(g.points for g in graded))} of {points_text(sum(g.max_points for g in graded))} points"
+    pending = pending_points(graded)
+    if pending:
+        text += f" so far (provisional: {points_text(pending)} points are still to be graded by hand)"
+    return text
 
 
 def _comment(g: Graded) -> str:
     correct = readable(g.correct)
     if g.verdict == "correct":
         return f"{g.given}, correct."
+    if g.verdict == "blank" and g.manual:
+        return "no answer. More than one answer is right here, so none is shown; the key gives one example."
     if g.verdict == "blank":
         return f"no answer; the answer is {correct}."
     if g.verdict == "by hand":
-        return f"{g.given}: more than one answer can be right here, so your teacher grades it by hand."
+        return f"{g.given}: more than one answer can be right here, so your teacher grades it by hand (pending)."
     said = f"{g.given} is not right; the answer is {correct}."
     return f"{said} It looks like {g.says}." if g.says else said
 

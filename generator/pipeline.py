@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import numbers
-from .choice import ChoiceQuestion, rounded
+from .choice import rounded
 from .compile import epoch_for
 from .errors import GenError
 from .files import prepare_dir, write_atomic
@@ -37,17 +37,19 @@ def render_problem(problem: Problem) -> dict[str, Any]:
             render_block(problem.family.template, "statement", context, problem.family.template_dir)
         ),
         "solution": render_block(problem.family.template, "solution", context, problem.family.template_dir),
-        "choice": render_choice(problem.choice),
+        "choice": render_choice(problem),
     }
 
 
-def render_choice(choice: ChoiceQuestion | None) -> dict[str, Any] | None:
-    """A choice question's options as LaTeX for part.tex, printed with the same rounding
-    that made them distinct; vectors and matrices get a line each."""
+def render_choice(problem: Problem) -> dict[str, Any] | None:
+    """A problem's choice question as LaTeX for part.tex: the answer's label and the
+    options, printed with the same rounding that made them distinct; vectors and
+    matrices get a line each."""
+    choice = problem.choice
     if choice is None:
         return None
     return {
-        "answer": choice.answer,
+        "label": problem.family.answer_label(choice.answer),
         "correct": choice.correct,
         "env": Tex("choices" if any(isinstance(o.value, list) for o in choice.options) else "oneparchoices"),
         "options": [{"letter": o.letter, "tex": Tex(f"${option_tex(rounded(o.value))}$"), "correct": o.kind == "answer",

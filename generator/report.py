@@ -21,7 +21,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from .files import write_atomic
-from .grade import Graded, Grading, points_text
+from .grade import Graded, Grading, pending_points, points_text, status
 
 BAR = "#4c72b0"
 SLIP_BAR = "#dd8452"
@@ -110,7 +110,7 @@ def points_chart(slots: list[SlotPoints]) -> bytes:
     return _png(figure)
 
 
-def totals_chart(totals: list[Fraction], most: Fraction) -> bytes:
+def totals_chart(totals: list[Fraction], most: Fraction, provisional: bool) -> bytes:
     figure = Figure(figsize=(6, 2.6), layout="constrained")
     ax = figure.subplots()
     ax.hist([float(t) for t in totals], bins=10, range=(0, float(most)), color=BAR,
@@ -118,7 +118,8 @@ def totals_chart(totals: list[Fraction], most: Fraction) -> bytes:
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel(f"total points (of {points_text(most)})", fontsize=8)
     ax.set_ylabel("students", fontsize=8)
-    ax.set_title("Totals", fontsize=10)
+    ax.set_title("Totals (provisional: some answers are still to be graded by hand)" if provisional else "Totals",
+                 fontsize=10)
     return _png(figure)
 
 
@@ -160,7 +161,7 @@ def charts(grading: Grading) -> dict[str, bytes]:
     most = max(sum((g.max_points for g in grading.graded if g.student == s), Fraction(0)) for s in grading.students)
     return {
         "points.png": points_chart(slots),
-        "totals.png": totals_chart(totals, most),
+        "totals.png": totals_chart(totals, most, any(g.pending for g in grading.graded)),
         "slips.png": slips_chart(slip_counts(grading), len(grading.students)),
     }
 
@@ -222,6 +223,11 @@ def _overview(body: ET.Element, grading: Grading) -> None:
                         "the end.", **{"class": "skipped"})
     else:
         _add(body, "p", "No row of the responses was skipped.")
+    pending = [g for g in grading.graded if g.pending]
+    if pending:
+        students = len({g.student for g in pending})
+        _add(body, "p", f"{len(pending)} answers of {students} students are to be graded by hand: their points are "
+                        "not in the totals yet, so those totals are provisional (see the students' status).")
     verdicts = Counter(g.verdict for g in grading.graded)
     _table(body, ["verdict", "answers"], [[v, str(n)] for v, n in verdicts.most_common()])
 
@@ -241,9 +247,10 @@ def _students_table(body: ET.Element, grading: Grading) -> None:
     for student in grading.students:
         mine = [g for g in grading.graded if g.student == student]
         slips = ", ".join(dict.fromkeys(g.slip for g in mine if g.slip))
+        pending = pending_points(mine)
         rows.append([student, mine[0].name, points_text(sum(g.points for g in mine)),
-                     points_text(sum(g.max_points for g in mine)), slips])
-    _table(body, ["id", "name", "points", "of", "slips"], rows)
+                     points_text(sum(g.max_points for g in mine)), points_text(pending), status(pending), slips])
+    _table(body, ["id", "name", "points", "of", "pending (by hand)", "status", "slips"], rows)
 
 
 def _skipped_table(body: ET.Element, grading: Grading) -> None:

@@ -15,9 +15,11 @@ from typing import Any
 
 from .choice import as_number
 
-# Thousands separators are only recognised between groups of exactly three digits,
-# so `147,840` is a number while `0,5` or `1,5` (a decimal comma?) is refused, not guessed.
-_GROUPED = re.compile(r"[+-]?\d{1,3}(?:[,\u00a0\u202f\u2009 ]\d{3})+(?:\.\d+)?")
+# Thousands separators are only recognised between groups of exactly three digits, the
+# first group not starting with 0, so `147,840` is a number while `0,5`, `1,5` and
+# `0,995` (decimal commas?) are refused, not guessed.
+_GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(?:[,\u00a0\u202f\u2009 ]\d{3})+(?:\.\d+)?")
+_COMMA_DECIMAL = re.compile(r"[+-]?\d+,\d+")
 _SEPARATORS = str.maketrans("", "", ",\u00a0\u202f\u2009 ")
 _MINUS = str.maketrans({"\u2212": "-", "\u2013": "-"})  # typographic minus and en dash from word processors
 _FRACTION = re.compile(r"([+-]?\d+)\s*/\s*([+-]?\d+)")
@@ -25,6 +27,7 @@ _DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _TOKENS = re.compile(r"\s*([\[\]()]|,|[^\[\](),]+)")
 
 NUMBER_HELP = "write a number such as 0.7842, 3921/5000, -1.5e-2 or 147840"
+LIST_HELP = "write a vector as [1, 2, 3] and a matrix as [[1, 2], [3, 4]]"
 
 
 def exact_value(value: Any) -> Any:
@@ -52,6 +55,9 @@ def parse_number(text: str) -> Fraction:
     text = text.strip().translate(_MINUS)
     if _GROUPED.fullmatch(text):
         text = text.translate(_SEPARATORS)
+    elif _COMMA_DECIMAL.fullmatch(text):
+        raise ValueError(f"{text!r} may be a decimal comma; write a decimal point ({text.replace(',', '.')}) - a "
+                         "comma only separates groups of three digits, as in 147,840")
     fraction = _FRACTION.fullmatch(text)
     if fraction:
         numerator, denominator = (int(g) for g in fraction.groups())
@@ -67,8 +73,7 @@ def parse_list(text: str) -> list[Any]:
     """A bracketed list of numbers, nested for matrices: `[1, 2]`, `[[1, 2], [3, 4]]`."""
     tokens = _tokens(text)
     if not tokens or tokens[0] not in "[(":
-        raise ValueError(f"{text!r} is not a bracketed list; write a vector as [1, 2, 3] and a matrix as "
-                         "[[1, 2], [3, 4]]")
+        raise ValueError(f"{text!r} is not a bracketed list; {LIST_HELP}")
     value, used = _list(tokens, 0)
     if used != len(tokens):
         raise ValueError(f"{text!r} has something after the closing bracket")
@@ -97,10 +102,20 @@ def _list(tokens: list[str], start: int) -> tuple[list[Any], int]:
         if position < len(tokens) and tokens[position] in "[(":
             item, position = _list(tokens, position)
         elif position < len(tokens) and tokens[position] not in "])":
-            item, position = parse_number(tokens[position]), position + 1
+            item, position = _list_number(tokens[position]), position + 1
         else:
             raise ValueError("a list item is missing")
         items.append(item)
     if position >= len(tokens):
         raise ValueError(f"a list is not closed with {closing!r}")
     return items, position + 1
+
+
+def _list_number(token: str) -> Fraction:
+    """A list item; several numbers separated by spaces are a list without commas."""
+    try:
+        return parse_number(token)
+    except ValueError:
+        if len(token.split()) > 1:
+            raise ValueError(f"{token!r} needs commas between its numbers; {LIST_HELP}") from None
+        raise

@@ -60,6 +60,7 @@ class Problem:
             "fingerprint": self.fingerprint,
             "params": to_json(self.params),
             "answers": to_json(self.solution.answers),
+            "labels": {name: self.family.answer_label(name) for name in self.solution.answers},
             "slips": distinct_slips(self),
             "tolerance": {name: self.tolerance(name).to_json() for name in self.solution.answers},
             **({"choice": self.choice.contract()} if self.choice else {}),
@@ -132,14 +133,17 @@ def _draw_around_pins(family: Family, rng: Any, options: dict[str, Any],
                       pinned: dict[str, Any]) -> tuple[dict[str, Any], Solution]:
     """Pinned parameters replace drawn ones; the rest is drawn again (a bounded number of
     times) until the family's invariants hold, so the pins are validated by the same
-    constraints as any drawn variant."""
+    constraints as any drawn variant. The parameters' domain is checked before solving:
+    a pin outside it is then named, rather than reported as whatever the solver raised."""
     violations: list[str] = []
     for _ in range(PIN_ATTEMPTS):
         drawn = family.draw(rng, options)
         params = {**drawn, **coerce_pins(family, pinned, drawn)}
         try:
-            solution = family.solve(params)
-            violations = family.check(params, solution)
+            violations = family.check_params(params)
+            if not violations:
+                solution = family.solve(params)
+                violations = family.check(params, solution)
         except (ArithmeticError, IndexError, KeyError, TypeError, ValueError) as exc:
             violations = [f"cannot be solved ({exc})"]
         if not violations:
@@ -216,11 +220,12 @@ def problem_for(choice: Choice, seed: int) -> Problem:
     return problem
 
 
-def draw_slot(bank: Bank, seed: int, student_id: str, slot: Slot) -> Problem:
+def draw_slot(bank: Bank, seed: int, student_id: str, slot: Slot, alternative: int | None = None) -> Problem:
     """One slot's problem for one student, drawn from a seed of (bank, seed, student,
-    slot id), so neither the order of slots nor the other students change it."""
-    alternative = 0
-    if len(slot.choices) > 1:
+    slot id), so neither the order of slots nor the other students change it. The
+    `one_of` alternative is drawn from the same seed unless the caller names it (the
+    LMS export takes them in turn)."""
+    if alternative is None:
         alternative = derive_seed(bank.name, seed, student_id, slot.id, "one_of") % len(slot.choices)
     problem = problem_for(slot.choices[alternative], derive_seed(bank.name, seed, student_id, slot.id))
     problem.points, problem.slot = slot.points, slot.id

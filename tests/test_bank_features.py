@@ -53,6 +53,15 @@ def test_impossible_pins_are_rejected_by_name(tmp_path):
     assert "pinned parameter(s) w" in result.output and "weight decay changes nothing" in result.output
 
 
+def test_pins_outside_the_domain_are_rejected_by_name(tmp_path):
+    """A negative learning rate used to be accepted (the key then said c = 1.25, "shrinking")."""
+    bank = _bank(tmp_path, "title: Pins\nproblems:\n  - family: sgd_step\n    params: {lr: \"-5\"}\n")
+    result = _gen("exam", "--bank", bank, "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "pinned parameter(s) lr" in result.output and "lr must be between 0 and 1" in result.output
+    assert not (tmp_path / "out" / "key.pdf").exists()
+
+
 def test_unknown_or_ill_typed_pins(tmp_path):
     bank = _bank(tmp_path, "title: Pins\nproblems:\n  - family: sgd_step\n    params: {eta: 1}\n")
     result = _gen("exam", "--bank", bank, "--out", tmp_path / "out")

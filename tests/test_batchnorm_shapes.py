@@ -2,7 +2,10 @@ import functools
 
 import pytest
 import torch
+from hypothesis import given
 from oracle import slip_difference_rates
+from pins import rejected
+from strategies import OPTIONS, PROPERTY, SEED, feasible
 from torch import nn
 
 from generator.errors import OptionError
@@ -135,3 +138,21 @@ def test_slip_values_nhwc():
     assert slips["over_channels"] == [128, 16, 16, 1]
     assert slips["channels_first"] == [1, 32, 1, 1]
     assert slips["flat_vector"] == [32]
+
+
+@PROPERTY
+@given(seed=SEED, options=OPTIONS[FAMILY])
+def test_property_batchnorm_shapes(seed: int, options: dict) -> None:
+    """Any seed, any valid options: the contract holds and the answers match torch."""
+    obj = feasible(FAMILY, seed, options).contract()
+    _check_against_torch(obj["params"], obj["answers"])
+
+
+@pytest.mark.parametrize(("pin", "says"), [
+    ({"layout": "NCWH"}, "layout must be one of NC, NCHW, NHWC"),
+    ({"layout": "NC", "input_shape": [32, 1]}, "input_shape[2] must be an integer from 2 to 1024"),
+    ({"layout": "NC", "input_shape": [32, 64, 7]}, "input_shape must give one size per axis of NC"),
+])
+def test_nonsensical_pins_are_rejected_by_name(pin: dict, says: str) -> None:
+    """Pinned values outside the family's domain are refused with a message naming the parameter."""
+    assert says in rejected(FAMILY, pin)

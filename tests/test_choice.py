@@ -14,7 +14,9 @@ from generator.bank import ChoiceSpec, parse_bank
 from generator.choice import ask_as_choice, option_text
 from generator.cli import cli
 from generator.errors import GenError
-from generator.variants import draw_exam, problem_for
+from generator.family import PLUGINS, get_family, load_families
+from generator.glyphs import unprintable
+from generator.variants import draw_exam, make_problem, problem_for
 
 SEEDS = range(60)
 
@@ -128,13 +130,48 @@ def test_exam_and_key_show_the_options(tmp_path):
     choices = [p["choice"] for p in contract["problems"]]
     exam, key = (subprocess.run(["pdftotext", str(tmp_path / "out" / f"{name}.pdf"), "-"], capture_output=True,
                                 text=True, check=True).stdout for name in ("exam", "key"))
-    for choice in choices:
-        assert f"Mark the value of {choice['answer']}" in exam
+    flat_exam, flat_key = (" ".join(text.split()) for text in (exam, key))
+    for problem in contract["problems"]:
+        label = problem["labels"][problem["choice"]["answer"]]
+        # said before the parts, and again as the title of the options
+        assert f"Multiple choice: {label} is answered by marking one option" in flat_exam
+        assert f"Multiple choice for {label}. Mark the one right option; it is your answer to the part" in flat_exam
+        assert f"Multiple choice for {label}. The options:" in flat_key
+    assert "w_decay" not in flat_exam and "w\\_decay" not in flat_exam  # never the internal name
     first = choices[0]
     for option in first["options"]:
-        assert f"{option['letter']}. {option['text']}" in " ".join(exam.split())
-    assert f"Correct: {first['correct']}." in " ".join(key.split())
+        assert f"{option['letter']}. {option['text']}" in flat_exam
+    assert f"Correct: {first['correct']}." in flat_key
     assert "Correct:" not in exam
     for option in first["options"]:
         if option["kind"] == "slip":
-            assert option["says"].split(" (")[0] in " ".join(key.split())
+            assert option["says"].split(" (")[0] in flat_key
+
+
+# Option sets that bring out answers the defaults leave out.
+EXTRA_OPTIONS = {"resblock_params": {"designs": 3}, "sgd_step": {"momentum": True}}
+
+
+def _answer_names(family):
+    names = {}
+    for options in ({}, EXTRA_OPTIONS.get(family.id, {})):
+        for seed in range(12):
+            names |= dict.fromkeys(make_problem(family.id, seed, options).solution.answers)
+    return list(names)
+
+
+@pytest.mark.parametrize("family_id", sorted(n for n, f in load_families().items() if n not in PLUGINS))
+def test_every_answer_has_a_label_students_can_read(family_id):
+    family = get_family(family_id)
+    names = _answer_names(family)
+    labels = [family.answer_label(name) for name in names]
+    assert all(name in family.answer_labels for name in names), set(names) - set(family.answer_labels)
+    assert len(set(labels)) == len(labels)  # two answers never read the same
+    for label in labels:
+        assert label.startswith("the ") or label.startswith("how "), label  # a noun phrase that fits "Give ..."
+        assert not unprintable(label) and "_" not in label, label  # the PDF fonts print it as is
+
+
+def test_a_label_falls_back_to_words():
+    assert get_family("sgd_step").answer_label("w_decay") == "the weight after one step with weight decay"
+    assert get_family("sgd_step").answer_label("some_new_answer") == "some new answer"

@@ -2,12 +2,11 @@
 exact numbers only, determinism; property-based over seeds with hypothesis."""
 
 import json
-from fractions import Fraction
 
 import pytest
-import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import SPACES, assert_exact
 
 from generator.family import load_families
 from generator.variants import make_problem
@@ -42,17 +41,12 @@ def test_every_contract_family_is_registered():
     assert set(REQUIRED) <= set(load_families())
 
 
-def _assert_exact(value, where):
-    """Contract numbers: JSON integers or strings both Fraction and sympy parse."""
-    assert not isinstance(value, float), where
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            _assert_exact(item, f"{where}[{i}]")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _assert_exact(item, f"{where}.{key}")
-    elif isinstance(value, str) and value[:1].isdigit() or isinstance(value, str) and value.startswith("-"):
-        assert sp.Rational(value) == Fraction(value), where
+def test_every_family_option_has_a_strategy():
+    """The property tests draw every option of every built-in family (tests/strategies.py)."""
+    builtin = {i: f for i, f in load_families().items() if type(f).__module__.startswith("generator.families.")}
+    assert set(SPACES) == set(builtin)
+    for family_id, family in builtin.items():
+        assert set(SPACES[family_id]) == set(family.options), family_id
 
 
 @pytest.mark.parametrize("family_id", sorted(REQUIRED))
@@ -68,8 +62,8 @@ def test_contract_holds_for_any_seed(family_id, seed):
         assert {f"params_{label}" for label in obj["params"]["blocks"]} | {"fewer"} <= set(obj["answers"])
     text = json.dumps(obj)
     assert json.loads(text) == obj
-    _assert_exact(obj["params"], "params")
-    _assert_exact(obj["answers"], "answers")
+    assert_exact(obj["params"], "params")
+    assert_exact(obj["answers"], "answers")
     assert make_problem(family_id, seed).contract() == obj  # same seed, same object
     for name, slips in obj["slips"].items():
         values = [s["value"] for s in slips]

@@ -4,7 +4,10 @@ with the key; the layer count is checked minimal by an independent search over s
 
 import pytest
 import torch
+from hypothesis import given
 from oracle import build, trainable_params
+from pins import rejected
+from strategies import OPTIONS, PROPERTY, SEED, feasible
 
 from generator.errors import InfeasibleError, OptionError
 from generator.families.conv_architecture import INPUT_CHANNELS, INPUT_SIDES, TARGET_CHANNELS
@@ -81,14 +84,15 @@ def _fewest_layers(side: int, target: int, kernels: list[int], odd_pool: bool, m
     return None
 
 
-def _assert_valid(params: dict, layers: list[dict]) -> torch.nn.Sequential:
+def _assert_valid(params: dict, layers: list[dict], device: str = "cpu") -> torch.nn.Sequential:
     """The rules of the statement, read from the torch modules."""
-    net = build(layers)
+    with torch.device(device):
+        net = build(layers)
     assert isinstance(net[0], torch.nn.Conv2d)
     for before, module in zip(net, net[1:], strict=False):
         assert not (isinstance(before, torch.nn.MaxPool2d) and isinstance(module, torch.nn.MaxPool2d))
     side = params["input"][1]
-    for module, shape in zip(net, _shapes(net, params["input"]), strict=True):
+    for module, shape in zip(net, _shapes(net, params["input"], device), strict=True):
         if isinstance(module, torch.nn.Conv2d):
             assert module.stride == (1, 1) and module.padding == (0, 0) and module.dilation == (1, 1)
             assert module.kernel_size[0] in params["kernel_sizes"] and module.bias is not None
@@ -99,17 +103,32 @@ def _assert_valid(params: dict, layers: list[dict]) -> torch.nn.Sequential:
     return net
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_design_matches_torch(seed, problems):
-    obj = problems[seed].contract()
-    p, a = obj["params"], obj["answers"]
-    net = _assert_valid(p, a["layers"])
-    shapes = _shapes(net, p["input"])
+def _check_design(p: dict, a: dict, device: str = "cpu") -> None:
+    """The key's design against torch: valid, reaches the target, and its counts and field
+    are torch's; no allowed stack is shorter. On the meta device only shapes and counts
+    are computed (for any channel counts the options allow)."""
+    net = _assert_valid(p, a["layers"], device)
+    shapes = _shapes(net, p["input"], device)
     assert shapes == a["shapes"]
     assert shapes[-1] == p["target"]
     assert trainable_params(net) == a["total_params"]
     assert _field(a["layers"], p["input"]) == a["receptive_field"]
     assert len(a["layers"]) == _fewest_layers(p["input"][1], p["target"][1], p["kernel_sizes"], p["odd_pool"])
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_design_matches_torch(seed, problems):
+    obj = problems[seed].contract()
+    _check_design(obj["params"], obj["answers"])
+
+
+@PROPERTY
+@given(seed=SEED, options=OPTIONS[FAMILY])
+def test_property_conv_architecture(seed: int, options: dict) -> None:
+    """Any seed, any valid options (given input and target shapes too): the contract holds
+    and the design matches torch."""
+    obj = feasible(FAMILY, seed, options).contract()
+    _check_design(obj["params"], obj["answers"], "meta")
 
 
 def test_sheet_004_q3_design():
@@ -147,7 +166,7 @@ def test_hand_made_stack_totals_and_slips():
     assert field_steps(HAND)[-1]["after"] == _field(HAND, [3, 32, 32]) == 24
     slips = {s.name: s.value for s in get_family(FAMILY).slips(params, Solution(answers={"layers": HAND}))}
     assert slips["no_bias"] == 32544 - (16 + 32 + 64)
-    assert slips["ceil_pool"][-2:] == [[32, 5, 5], [64, 3, 3]]  # 28, 14, 10, 5: no odd pool here
+    assert "ceil_pool" not in slips  # the pools see 28 and 10: rounding up cannot differ here
     assert slips["same_padding"] == [[16, 32, 32], [16, 16, 16], [32, 16, 16], [32, 8, 8], [64, 8, 8]]
 
 
@@ -187,8 +206,6 @@ def test_slips_differ_and_match_torch(problems):
         assert slips["no_bias"].value == sum(trainable_params(build([c | {"bias": False}])) for c in convs)
         same = [c | {"padding": "same"} if c["type"] == "Conv2d" else c for c in a["layers"]]
         assert slips["same_padding"].value == _shapes(build(same), p["input"], "meta")
-        ceil = [c | {"ceil_mode": True} if c["type"] == "MaxPool2d" else c for c in a["layers"]]
-        assert slips["ceil_pool"].value == _shapes(build(ceil), p["input"], "meta")
         assert slips["no_jump"].value == _field(a["layers"], p["input"], {"type": "AvgPool2d", "kernel_size": 2,
                                                                           "stride": 1})
         assert slips["pools_ignored"].value == _field(a["layers"], p["input"], {"type": "AvgPool2d",
@@ -196,8 +213,11 @@ def test_slips_differ_and_match_torch(problems):
         has_odd_pool = any(s[1] % 2 for s, layer in zip([p["input"], *a["shapes"]], a["layers"], strict=False)
                            if layer["type"] == "MaxPool2d")
         odd_seeds += has_odd_pool
-        # rounding up can only go wrong where a pool sees an odd side, and there it always does
-        assert (slips["ceil_pool"].value != a["shapes"]) == has_odd_pool
+        # rounding up can only go wrong where a pool sees an odd side: offered exactly there, and differing
+        assert ("ceil_pool" in slips) == has_odd_pool
+        if has_odd_pool:
+            ceil = [c | {"ceil_mode": True} if c["type"] == "MaxPool2d" else c for c in a["layers"]]
+            assert slips["ceil_pool"].value == _shapes(build(ceil), p["input"], "meta") != a["shapes"]
     for name in ("no_bias", "no_in_channels", "same_padding", "no_jump", "pools_ignored"):
         assert differs[name] >= 0.95 * len(SEEDS), name
     assert odd_seeds >= 0.2 * len(SEEDS)
@@ -239,3 +259,13 @@ def test_infeasible_options_are_named():
         make_problem(FAMILY, 0, {"input": [3, 32, 30]})
     with pytest.raises(OptionError):
         make_problem(FAMILY, 0, {"kernel_sizes": [0, 3]})
+
+
+@pytest.mark.parametrize(("pin", "says"), [
+    ({"input": [3, 32, 30]}, "input: only square maps"),
+    ({"kernel_sizes": [0, 3]}, "kernel_sizes: [0] not allowed"),
+    ({"target": [0, 4, 4]}, "target: need 1 <= C <= 512"),
+])
+def test_nonsensical_pins_are_rejected_by_name(pin: dict, says: str) -> None:
+    """Pinned values outside the family's domain are refused with a message naming the parameter."""
+    assert says in rejected(FAMILY, pin)

@@ -2,7 +2,10 @@ import pytest
 import sympy as sp
 import torch
 import torch.nn.functional as F
+from hypothesis import given
 from oracle import slip_difference_rates
+from pins import rejected
+from strategies import OPTIONS, PROPERTY, SEED, feasible
 from torch.autograd.functional import jacobian, vjp
 
 from generator.errors import InfeasibleError
@@ -135,3 +138,22 @@ def test_slip_values():
     m = A.shape[0] // co
     interleaved = A.reshape(co, m, ci, n).permute(1, 0, 3, 2).reshape(co * m, ci * n)
     assert torch.equal(interleaved, _t(slips["position_major"]))
+
+
+@PROPERTY
+@given(seed=SEED, options=OPTIONS[FAMILY])
+def test_property_conv_as_matrix(seed: int, options: dict) -> None:
+    """Any seed, any valid options: the contract holds and the matrices are torch's Jacobians."""
+    obj = feasible(FAMILY, seed, options).contract()
+    _check_against_torch(obj["params"], obj["answers"])
+
+
+@pytest.mark.parametrize(("pin", "says"), [
+    ({"weight": [[[1, "1/2"]]]}, "weight[1][1][2] must be an integer from -5 to 5"),
+    ({"weight": [[[1, 2, 3, 4, 5]]]}, "weight must be [out_channels][in_channels][kernel taps]"),
+    ({"input_length": 1}, "input_length must be an integer from 2 to 8"),
+    ({"padding": -1}, "padding must be an integer from 0 to 2"),
+])
+def test_nonsensical_pins_are_rejected_by_name(pin: dict, says: str) -> None:
+    """Pinned values outside the family's domain are refused with a message naming the parameter."""
+    assert says in rejected(FAMILY, pin)

@@ -1,7 +1,10 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given
 from oracle import close, tensor
+from pins import rejected
+from strategies import OPTIONS, PROPERTY, SEED, feasible
 
 from generator.errors import InfeasibleError
 from generator.family import get_family
@@ -17,13 +20,23 @@ def _torch_conv(p: dict) -> torch.Tensor:
     return F.conv2d(x, k, stride=p["stride"], padding=p["padding"])[0, 0]
 
 
+def _check_against_torch(obj: dict) -> None:
+    expected = _torch_conv(obj["params"])
+    assert list(expected.shape) == obj["answers"]["output_shape"], obj["seed"]
+    assert close(obj["answers"]["Y"], expected), obj["seed"]
+
+
 @pytest.mark.parametrize("options", [{}, {"kernel": "integer"}, {"kernel": "average", "strides": [2]}])
 def test_matches_torch_conv2d(options):
     for seed in SEEDS:
-        obj = make_problem(FAMILY, seed, options).contract()
-        expected = _torch_conv(obj["params"])
-        assert list(expected.shape) == obj["answers"]["output_shape"], seed
-        assert close(obj["answers"]["Y"], expected), seed
+        _check_against_torch(make_problem(FAMILY, seed, options).contract())
+
+
+@PROPERTY
+@given(seed=SEED, options=OPTIONS[FAMILY])
+def test_property_conv_by_hand(seed: int, options: dict) -> None:
+    """Any seed, any valid options: the contract holds and Y is torch's conv2d."""
+    _check_against_torch(feasible(FAMILY, seed, options).contract())
 
 
 def test_sheet_003_exercise_4():
@@ -90,3 +103,14 @@ def test_flipped_slip_is_a_true_convolution():
         value = next(s.value for s in family.slips(p, problem.solution) if s.name == "flipped_kernel")
         flipped = dict(p, K=torch.flip(tensor(p["K"]), dims=(0, 1)).tolist())
         assert close(value, _torch_conv(flipped))
+
+
+@pytest.mark.parametrize(("pin", "says"), [
+    ({"stride": 3}, "stride must be one of 1, 2"),
+    ({"padding": -1}, "padding must be one of 0, 1"),
+    ({"X": [[1, 2], [3, 4]]}, "X must be a square matrix of 3 to 6 rows"),
+    ({"K": [["1/3", 0], [0, 0]]}, "K[1][1] must be an integer from -9 to 9"),
+])
+def test_nonsensical_pins_are_rejected_by_name(pin: dict, says: str) -> None:
+    """Pinned values outside the family's domain are refused with a message naming the parameter."""
+    assert says in rejected(FAMILY, pin)

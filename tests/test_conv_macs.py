@@ -3,7 +3,10 @@ from fractions import Fraction
 import pytest
 import sympy as sp
 import torch
+from hypothesis import given
 from oracle import slip_difference_rates
+from pins import rejected
+from strategies import OPTIONS, PROPERTY, SEED, feasible
 from torch.utils.flop_counter import FlopCounterMode
 
 from generator.family import get_family
@@ -34,10 +37,7 @@ def _count(module: torch.nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_matches_torch_flop_counter(seed):
-    obj = make_problem(FAMILY, seed).contract()
-    p, a = obj["params"], obj["answers"]
+def _check_against_torch(p: dict, a: dict) -> None:
     shape = (p["in_channels"], p["height"], p["width"])
     standard, separable = _layers(p["in_channels"], p["out_channels"], p["kernel_size"])
     assert standard(torch.zeros(1, *shape, device="meta")).shape[-2:] == (p["height"], p["width"])  # "same" padding
@@ -46,6 +46,20 @@ def test_matches_torch_flop_counter(seed):
     assert a["params_standard"] == _count(standard)
     assert a["params_separable"] == _count(separable)
     assert Fraction(a["saving_ratio"]) == Fraction(_macs(standard, shape), _macs(separable, shape))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_matches_torch_flop_counter(seed):
+    obj = make_problem(FAMILY, seed).contract()
+    _check_against_torch(obj["params"], obj["answers"])
+
+
+@PROPERTY
+@given(seed=SEED, options=OPTIONS[FAMILY])
+def test_property_conv_macs(seed: int, options: dict) -> None:
+    """Any seed, any valid options: the contract holds and the counts are torch's."""
+    obj = feasible(FAMILY, seed, options).contract()
+    _check_against_torch(obj["params"], obj["answers"])
 
 
 def test_sheet_003_exercises_9_and_10():
@@ -84,3 +98,13 @@ def test_slips_differ_from_the_answer():
     rates = slip_difference_rates(FAMILY, SEEDS)
     assert len(rates) >= 2
     assert all(rate >= 0.95 for rate in rates.values()), rates
+
+
+@pytest.mark.parametrize(("pin", "says"), [
+    ({"in_channels": "1/2"}, "in_channels must be an integer from 2 to 2048"),
+    ({"kernel_size": 4}, "kernel_size must be one of 3, 5, 7"),
+    ({"height": 0}, "height must be an integer from 1 to 256"),
+])
+def test_nonsensical_pins_are_rejected_by_name(pin: dict, says: str) -> None:
+    """Pinned values outside the family's domain are refused with a message naming the parameter."""
+    assert says in rejected(FAMILY, pin)

@@ -1,6 +1,9 @@
 import pytest
 import torch
+from hypothesis import given
 from oracle import slip_difference_rates
+from pins import rejected
+from strategies import OPTIONS, PROPERTY, SEED, feasible
 
 from generator.errors import InfeasibleError
 from generator.family import get_family
@@ -30,13 +33,25 @@ def _torch_extent(k: int, d: int) -> int:
 def test_matches_torch_conv2d(options):
     for seed in SEEDS:
         obj = make_problem(FAMILY, seed, options).contract()
-        p, a = obj["params"], obj["answers"]
-        geometry = (p["input_size"], p["kernel_size"], p["padding"], p["stride"])
-        assert a["output_size"] == _torch_side(*geometry, p["dilation"]), seed
-        assert a["effective_kernel"] == _torch_extent(p["kernel_size"], p["dilation"]), seed
-        if "compare_dilation" in p:
-            assert a["compare_output_size"] == _torch_side(*geometry, p["compare_dilation"]), seed
-            assert a["compare_effective_kernel"] == _torch_extent(p["kernel_size"], p["compare_dilation"])
+        _check_against_torch(obj["params"], obj["answers"])
+
+
+def _check_against_torch(p: dict, a: dict) -> None:
+    geometry = (p["input_size"], p["kernel_size"], p["padding"], p["stride"])
+    assert a["output_size"] == _torch_side(*geometry, p["dilation"])
+    assert a["effective_kernel"] == _torch_extent(p["kernel_size"], p["dilation"])
+    if "compare_dilation" in p:
+        assert a["compare_output_size"] == _torch_side(*geometry, p["compare_dilation"])
+        assert a["compare_effective_kernel"] == _torch_extent(p["kernel_size"], p["compare_dilation"])
+        assert a["compare_output_size"] < a["output_size"]  # the statement's point
+
+
+@PROPERTY
+@given(seed=SEED, options=OPTIONS[FAMILY])
+def test_property_conv_output_size(seed: int, options: dict) -> None:
+    """Any seed, any valid options: the contract holds and the sizes are torch's."""
+    obj = feasible(FAMILY, seed, options).contract()
+    _check_against_torch(obj["params"], obj["answers"])
 
 
 def test_sheet_003_exercises_1_and_2():
@@ -74,10 +89,22 @@ def test_exact_division_when_flooring_is_off():
 
 
 @pytest.mark.parametrize("options, needs", [({"strides": [1]}, "stride of 2"),
-                                            ({"dilations": [2]}, "two dilations")])
+                                            ({"dilations": [2]}, "two dilations"),
+                                            ({"kernel_sizes": [1]}, "kernel size is large enough"),
+                                            ({"kernel_sizes": [2], "dilations": [1, 2]}, "more than the remainder")])
 def test_infeasible_options_are_named(options, needs):
     with pytest.raises(InfeasibleError, match=needs):
         make_problem(FAMILY, 0, options)
+
+
+@pytest.mark.parametrize("options", [{"strides": [3, 4]}, {"kernel_sizes": [1, 2, 3], "dilations": [1, 2, 3]},
+                                     {"kernel_sizes": [1, 2], "strides": [4], "flooring": False}])
+def test_larger_dilation_always_shrinks(options):
+    """Strides above 2, kernels of 1 or 2: the remainder stays below the widening (these
+    options used to draw variants that check() refused, e.g. seed 6008 with strides [3, 4])."""
+    for seed in SEEDS:
+        obj = make_problem(FAMILY, seed, options).contract()
+        _check_against_torch(obj["params"], obj["answers"])
 
 
 @pytest.mark.parametrize("answer, slip", [("output_size", "rounded_up"), ("output_size", "forgot_plus_one"),
@@ -85,3 +112,14 @@ def test_infeasible_options_are_named(options, needs):
                                           ("compare_output_size", "ignored_dilation")])
 def test_slip_differs_from_answer(answer, slip):
     assert slip_difference_rates(FAMILY, SEEDS)[f"{answer}:{slip}"] >= 0.95
+
+
+@pytest.mark.parametrize(("pin", "says"), [
+    ({"input_size": -3}, "input_size must be an integer from 8 to 256"),
+    ({"stride": 0}, "stride must be an integer from 1 to 4"),
+    ({"dilation": 0}, "dilation must be an integer from 1 to 6"),
+    ({"padding": 9}, "padding must be an integer from 0 to"),
+])
+def test_nonsensical_pins_are_rejected_by_name(pin: dict, says: str) -> None:
+    """Pinned values outside the family's domain are refused with a message naming the parameter."""
+    assert says in rejected(FAMILY, pin)

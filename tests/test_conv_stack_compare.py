@@ -1,6 +1,9 @@
 import pytest
 import torch
+from hypothesis import given
 from oracle import slip_difference_rates, trainable_params
+from pins import rejected
+from strategies import OPTIONS, PROPERTY, SEED, feasible
 
 from generator.family import get_family
 from generator.numbers import exact
@@ -25,17 +28,28 @@ def _field(module: torch.nn.Module, side: int = 64) -> int:
 def test_matches_torch_modules(options):
     for seed in SEEDS:
         obj = make_problem(FAMILY, seed, options).contract()
-        c, k, n = (obj["params"][name] for name in ("channels", "kernel_size", "depth"))
-        a = obj["answers"]
-        # the receptive field, measured on one-channel copies of the stack with zero images
-        field = _field(torch.nn.Sequential(*[_conv(1, k, "cpu") for _ in range(n)]))
-        assert a["receptive_field"] == field, seed
-        assert _field(_conv(1, field, "cpu")) == field  # the single conv sees the same region
-        stack = trainable_params(torch.nn.Sequential(*[_conv(c, k) for _ in range(n)]))
-        single = trainable_params(_conv(c, field))
-        assert (a["params_stack"], a["params_single"]) == (stack, single), seed
-        assert exact(a["ratio"]) == exact(stack) / single
-        assert a["extra_nonlinearities"] == n - 1
+        _check_against_torch(obj["params"], obj["answers"])
+
+
+def _check_against_torch(p: dict, a: dict) -> None:
+    c, k, n = (p[name] for name in ("channels", "kernel_size", "depth"))
+    # the receptive field, measured on one-channel copies of the stack with zero images
+    field = _field(torch.nn.Sequential(*[_conv(1, k, "cpu") for _ in range(n)]))
+    assert a["receptive_field"] == field
+    assert _field(_conv(1, field, "cpu")) == field  # the single conv sees the same region
+    stack = trainable_params(torch.nn.Sequential(*[_conv(c, k) for _ in range(n)]))
+    single = trainable_params(_conv(c, field))
+    assert (a["params_stack"], a["params_single"]) == (stack, single)
+    assert exact(a["ratio"]) == exact(stack) / single
+    assert a["extra_nonlinearities"] == n - 1
+
+
+@PROPERTY
+@given(seed=SEED, options=OPTIONS[FAMILY])
+def test_property_conv_stack_compare(seed: int, options: dict) -> None:
+    """Any seed, any valid options: the contract holds and field and counts are torch's."""
+    obj = feasible(FAMILY, seed, options).contract()
+    _check_against_torch(obj["params"], obj["answers"])
 
 
 @pytest.mark.parametrize("depth, single_kernel, stack_c2, single_c2", [(2, 5, 18, 25), (3, 7, 27, 49)])
@@ -66,3 +80,13 @@ def test_well_posed_on_every_seed():
                                           ("params_single", "summed_kernels")])
 def test_slip_differs_from_answer(answer, slip):
     assert slip_difference_rates(FAMILY, SEEDS)[f"{answer}:{slip}"] >= 0.95
+
+
+@pytest.mark.parametrize(("pin", "says"), [
+    ({"channels": 0}, "channels must be an integer from 1 to 1024"),
+    ({"depth": 1}, "depth must be an integer from 2 to 6"),
+    ({"kernel_size": 100}, "kernel_size must be an integer from 2 to 7"),
+])
+def test_nonsensical_pins_are_rejected_by_name(pin: dict, says: str) -> None:
+    """Pinned values outside the family's domain are refused with a message naming the parameter."""
+    assert says in rejected(FAMILY, pin)

@@ -29,7 +29,8 @@ from generator.bank import load_bank
 from generator.cli import cli
 from generator.export.moodle import category_path, cloze_escape
 from generator.export.qti import canvas_range
-from generator.export.questions import Category, draw_variants
+from generator.export.questions import Category, blanks, capitalized, draw_variants
+from generator.seeds import derive_seed
 from generator.tolerance import Tolerance
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -59,7 +60,11 @@ def exported(tmp_path_factory):
     for slot in bank.slots:
         for problem in draw_variants(bank, SEED, slot, VARIANTS):
             contracts[problem.fingerprint] = problem.contract()
+            BLANKS[problem.fingerprint] = blanks(problem)
     return base, contracts
+
+
+BLANKS = {}  # fingerprint -> the problem's blanks, as the exporters made them
 
 
 # --- reading Moodle Cloze back ------------------------------------------------------
@@ -116,12 +121,14 @@ def test_every_moodle_value_equals_the_contract(exported):
         if question.get("type") == "essay":
             assert all(t["kind"] == "manual" for t in contract["tolerance"].values())
             continue
-        labels = re.findall(r"<td>([^<{]+)</td><td>\{", text)
+        labels = [html.unescape(label) for label in re.findall(r"<td>([^<{]+)</td><td>\{", text)]
         subs = _subquestions(text)
         numeric = [s for s in subs if s[0] in ("NUMERICAL", "SHORTANSWER")]
+        fields = BLANKS[question.findtext("idnumber")]
+        assert labels == [capitalized(field.label) for field in fields]  # what students read
         assert len(labels) == len(numeric)
-        for label, (kind, answers) in zip(labels, numeric, strict=True):
-            name, *index = re.split(r"[\[\]]+", label.strip("]"))
+        for field, (kind, answers) in zip(fields, numeric, strict=True):
+            name, *index = re.split(r"[\[\]]+", field.key.strip("]"))
             expected = contract["answers"][name]
             for i in index:
                 expected = expected[int(i) - 1]
@@ -208,7 +215,7 @@ def test_every_qti_value_lies_in_the_contracts_tolerance(exported):
             kind = _field(item, "question_type")
             kinds[kind] += 1
             contract = contracts[item.get("ident")[1:13]]
-            label = item.get("title").rsplit(": ", 1)[1]
+            label = _blank_key(item)
             if kind == "numerical_question":
                 _check_range(item, contract, label)
             elif kind == "multiple_choice_question":
@@ -221,6 +228,13 @@ def test_every_qti_value_lies_in_the_contracts_tolerance(exported):
                 assert given == str(_element(contract, label))
     assert set(kinds) == {"numerical_question", "multiple_choice_question", "short_answer_question",
                           "essay_question"}
+
+
+def _blank_key(item):
+    """The blank an item asks for, found through its ident (made from the blank's key)."""
+    fingerprint = item.get("ident")[1:13]
+    keys = {f"i{fingerprint}_{derive_seed(field.key):08x}": field.key for field in BLANKS[fingerprint]}
+    return keys.get(item.get("ident"), "")
 
 
 def _element(contract, label):
@@ -309,3 +323,65 @@ def test_golden(form, tmp_path):
         golden.parent.mkdir(exist_ok=True)
         golden.write_text(text, encoding="utf-8")
     assert text == golden.read_text(encoding="utf-8")
+
+
+# --- what students read -----------------------------------------------------------
+
+
+def _student_texts(base):
+    """Every question text and feedback of both exports, with the Cloze answers cut out."""
+    texts = [question.findtext(f"{area}/text") for question in _moodle(base).findall("question")
+             for area in ("questiontext", "generalfeedback") if question.find(area) is not None]
+    _, _, assessment = _qti(base)
+    texts += [m.text for m in assessment.iter(f"{{{QTI_NS['q']}}}mattext")]
+    return [re.sub(r"\{\d+:[A-Z_]+:(?:\\.|[^\\}])*\}", "", html.unescape(t)) for t in texts]
+
+
+def test_students_read_labels_never_answer_names(exported):
+    base, contracts = exported
+    names = {name for c in contracts.values() for name in c["answers"] if "_" in name}  # w_decay, grad_W1, ...
+    texts = _student_texts(base)
+    assert not [(name, t) for t in texts for name in names if name in t]
+    everything = " ".join(texts)
+    assert "Multiple choice for the weight after one step with weight decay: mark the one right option." in everything
+    assert "Mark the weight after one step with weight decay." in everything  # QTI
+    assert "<td>The bound on the learning rate below which gradient descent converges</td>" in everything
+    assert "Give the eigenvalues of A, entry 1 as a decimal number" in everything
+    assert "The layers of your network: [Conv2d(in_channels=" in everything  # the key's example, no dict repr
+    assert "Graded by hand (more than one answer is right): the layers of your network, the output shape" \
+        in everything
+
+
+ONE_OF_BANK = {"title": "One of", "problems": [
+    {"id": "conv", "points": 6, "one_of": [{"family": "conv_output_size"}, {"family": "conv_params"},
+                                           {"family": "yolo_output"}]},
+]}
+
+
+@pytest.mark.parametrize("count", [2, 3, 5])
+def test_variants_come_from_every_alternative_in_turn(tmp_path, count):
+    (tmp_path / "bank.yaml").write_text(yaml.safe_dump(ONE_OF_BANK))
+    bank = load_bank(str(tmp_path / "bank.yaml"))
+    problems = draw_variants(bank, SEED, bank.slots[0], count)
+    families = [p.family.id for p in problems]
+    assert len({p.fingerprint for p in problems}) == count
+    assert families == [["conv_output_size", "conv_params", "yolo_output"][i % 3] for i in range(count)]
+    assert [p.alternative for p in problems] == [i % 3 for i in range(count)]
+
+
+def test_one_of_category_offers_both_alternatives_and_qti_warns(tmp_path):
+    (tmp_path / "bank.yaml").write_text(yaml.safe_dump({"title": "One of", "problems": [
+        {"points": 6, "one_of": [{"family": "conv_params"}, {"family": "yolo_output"}]}]}))
+    outputs = {}
+    for form in ("moodle", "qti"):
+        result = CliRunner().invoke(cli, ["export", "--format", form, "--bank", str(tmp_path / "bank.yaml"),
+                                          "--variants", "2", "--out", str(tmp_path / f"quiz.{form}")])
+        assert result.exit_code == 0, result.output
+        outputs[form] = result.output
+    texts = [q.findtext("questiontext/text") for q in ET.parse(tmp_path / "quiz.moodle").getroot().findall("question")
+             if q.get("type") != "category"]
+    assert len(texts) == 2
+    for title in ("Parameters of a convolutional layer", "Size of a YOLO detector's output tensor"):
+        assert any(f'alt="statement of {title}"' in t for t in texts), title
+    assert "Canvas cannot pick one of the `one_of` alternatives" in outputs["qti"]
+    assert "Canvas cannot" not in outputs["moodle"]

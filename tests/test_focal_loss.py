@@ -3,10 +3,13 @@ from fractions import Fraction
 import pytest
 import sympy as sp
 import torch
+from hypothesis import given
 from oracle import as_float, slip_difference_rates, tensor
+from pins import rejected
+from strategies import OPTIONS, PROPERTY, SEED, feasible
 
 from generator.family import get_family
-from generator.variants import make_problem
+from generator.variants import Problem, make_problem
 
 SEEDS = range(200)
 FAMILY = "focal_loss"
@@ -22,18 +25,28 @@ def _torch_focal(p_t: torch.Tensor, gamma: int) -> tuple[torch.Tensor, torch.Ten
                          ids=["default", "wide"])
 def test_matches_torch(options):
     for seed in SEEDS:
-        problem = make_problem(FAMILY, seed, options)
-        obj = problem.contract()
-        p, a = obj["params"], obj["answers"]
-        multipliers, losses = _torch_focal(tensor(p["p_t"]), p["gamma"])
-        assert torch.allclose(multipliers, tensor(a["multipliers"]), atol=1e-12, rtol=0)
-        assert as_float(a["hard_easy_ratio"]) == pytest.approx((multipliers[0] / multipliers[-1]).item(), rel=1e-12)
-        for row, loss in zip(problem.solution.work["rows"], losses, strict=True):
-            # the key's exact expression, evaluated numerically, and its rounded display
-            assert float(sp.N(row["focal_exact"], 30)) == pytest.approx(loss.item(), rel=1e-12)
-            # four significant digits: off by at most half a unit of the fourth digit
-            assert float(row["focal_approx"]) == pytest.approx(loss.item(), rel=5e-4, abs=0)
-            assert float(row["ce_approx"]) == pytest.approx(-torch.log(tensor(as_float(row["p"]))).item(), rel=5e-4)
+        _check_against_torch(make_problem(FAMILY, seed, options))
+
+
+def _check_against_torch(problem: Problem) -> None:
+    obj = problem.contract()
+    p, a = obj["params"], obj["answers"]
+    multipliers, losses = _torch_focal(tensor(p["p_t"]), p["gamma"])
+    assert torch.allclose(multipliers, tensor(a["multipliers"]), atol=1e-12, rtol=0)
+    assert as_float(a["hard_easy_ratio"]) == pytest.approx((multipliers[0] / multipliers[-1]).item(), rel=1e-12)
+    for row, loss in zip(problem.solution.work["rows"], losses, strict=True):
+        # the key's exact expression, evaluated numerically, and its rounded display
+        assert float(sp.N(row["focal_exact"], 30)) == pytest.approx(loss.item(), rel=1e-12)
+        # four significant digits: off by at most half a unit of the fourth digit
+        assert float(row["focal_approx"]) == pytest.approx(loss.item(), rel=5e-4, abs=0)
+        assert float(row["ce_approx"]) == pytest.approx(-torch.log(tensor(as_float(row["p"]))).item(), rel=5e-4)
+
+
+@PROPERTY
+@given(seed=SEED, options=OPTIONS[FAMILY])
+def test_property_focal_loss(seed: int, options: dict) -> None:
+    """Any seed, any valid options: the contract holds and the multipliers and losses are torch's."""
+    _check_against_torch(feasible(FAMILY, seed, options))
 
 
 def test_answers_are_exact_rationals():
@@ -72,3 +85,14 @@ def test_slips_differ_from_the_answer():
     rates = slip_difference_rates(FAMILY, SEEDS)
     assert len(rates) >= 2
     assert all(rate >= 0.95 for rate in rates.values()), rates
+
+
+@pytest.mark.parametrize(("pin", "says"), [
+    ({"gamma": "1/2"}, "gamma must be an integer from 1 to 5"),
+    ({"p_t": ["0.2", "1.5"]}, "p_t[2] must be between 0 and 1"),
+    ({"p_t": ["0.8", "0.2"]}, "p_t must be increasing"),
+    ({"p_t": ["0.33", "0.8"]}, "p_t must be multiples of 0.05"),
+])
+def test_nonsensical_pins_are_rejected_by_name(pin: dict, says: str) -> None:
+    """Pinned values outside the family's domain are refused with a message naming the parameter."""
+    assert says in rejected(FAMILY, pin)

@@ -1,7 +1,10 @@
 import pytest
 import sympy as sp
 import torch
+from hypothesis import given
 from oracle import as_float, slip_difference_rates
+from pins import rejected
+from strategies import OPTIONS, PROPERTY, SEED, feasible
 
 from generator.errors import InfeasibleError
 from generator.family import get_family
@@ -25,7 +28,12 @@ def _gd_final_norms(A: torch.Tensor, lrs: torch.Tensor, steps: int = 200) -> tor
 
 
 def test_matches_torch():
-    objs = [make_problem(FAMILY, seed).contract() for seed in SEEDS]
+    _check_against_torch([make_problem(FAMILY, seed).contract() for seed in SEEDS])
+
+
+def _check_against_torch(objs: list[dict]) -> None:
+    """Many problems at once (one batched gradient descent): eigenvalues, the bound on the
+    learning rate, and, where part (d) is asked, the fastest rate and its contraction."""
     A = torch.tensor([obj["params"]["A"] for obj in objs], dtype=torch.float64)
     eigenvalues = torch.tensor([[as_float(x) for x in obj["answers"]["eigenvalues"]] for obj in objs])
     assert torch.allclose(torch.linalg.eigvalsh(A), eigenvalues, atol=1e-12)
@@ -36,14 +44,24 @@ def test_matches_torch():
     assert (norms[:, 1] > 1e3).all()
     # the claimed best rate gives the claimed contraction (spectral radius of I - 2 eta A),
     # and nearby learning rates contract more slowly
-    lr_best = torch.tensor([as_float(obj["answers"]["lr_best"]) for obj in objs])
-    rate = torch.tensor([as_float(obj["answers"]["rate"]) for obj in objs])
+    asked = [obj["params"].get("fastest", True) for obj in objs]
+    assert [{"lr_best", "rate"} <= set(obj["answers"]) for obj in objs] == asked  # only where part (d) asks
+    A = A[torch.tensor(asked, dtype=torch.bool)]
+    lr_best = torch.tensor([as_float(obj["answers"]["lr_best"]) for obj in objs if "lr_best" in obj["answers"]])
+    rate = torch.tensor([as_float(obj["answers"]["rate"]) for obj in objs if "rate" in obj["answers"]])
 
     def radius(lr: torch.Tensor) -> torch.Tensor:
         return torch.linalg.eigvals(torch.eye(2) - 2 * lr[:, None, None] * A).abs().amax(dim=-1)
 
     assert torch.allclose(radius(lr_best), rate, atol=1e-12)
     assert (radius(lr_best * 0.95) > rate).all() and (radius(lr_best * 1.05) > rate).all()
+
+
+@PROPERTY
+@given(seed=SEED, options=OPTIONS[FAMILY])
+def test_property_gd_convergence(seed: int, options: dict) -> None:
+    """Any seed, any valid options: the contract holds and torch's gradient descent converges just below the bound."""
+    _check_against_torch([feasible(FAMILY, seed, options).contract()])
 
 
 def test_sheet_004_problem_2():
@@ -76,6 +94,9 @@ def test_options_and_infeasible():
     with pytest.raises(InfeasibleError):
         make_problem(FAMILY, 3, {"max_entry": 1})
     assert any(make_problem(FAMILY, s, {"max_entry": 9}).params["A"][1][1] > 6 for s in range(40))
+    # without part (d) its answers are not in the contract, so nobody is graded on them
+    unasked = make_problem(FAMILY, 3, {"fastest": False}).contract()
+    assert set(unasked["answers"]) == {"eigenvalues", "lr_max"} and set(unasked["slips"]) <= set(unasked["answers"])
 
 
 def test_draws_vary():
@@ -97,3 +118,14 @@ def test_slip_values_on_sheet_case():
     assert slips["gradient_without_two"] == sp.Rational(1, 3)
     assert slips["one_over_smoothness"] == sp.Rational(1, 12)
     assert slips["smallest_eigenvalue"] == 1
+
+
+@pytest.mark.parametrize(("pin", "says"), [
+    ({"A": [[1, 2], [3, 4]]}, "A must be symmetric"),
+    ({"A": [[-2, 1], [1, -2]]}, "A must be positive definite with integer eigenvalues"),
+    ({"A": [[2, 0], [0, 3]]}, "A must have a nonzero off-diagonal entry"),
+    ({"A": [[1, "1/2"], ["1/2", 1]]}, "A[1][2] must be an integer from -12 to 12"),
+])
+def test_nonsensical_pins_are_rejected_by_name(pin: dict, says: str) -> None:
+    """Pinned values outside the family's domain are refused with a message naming the parameter."""
+    assert says in rejected(FAMILY, pin)

@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from generator.cli import cli
-from generator.grade import matches
+from generator.grade import matches, readable
 from generator.responses import parse_value
 from generator.tolerance import Tolerance, default_tolerance, parse_tolerance
 
@@ -225,3 +225,77 @@ def test_comparison_is_exact_and_within_tolerance():
     assert relative.value == Fraction(1, 100)  # from the text "0.01", not the binary float
     assert matches(Fraction(101), 100, relative) and not matches(Fraction("101.01"), 100, relative)
     assert matches([Fraction(1), Fraction(2)], [1, 2], exact) and not matches([Fraction(1)], [1, 2], exact)
+
+
+# --- answers a person grades, and the messages for values that cannot be read ----
+
+
+@pytest.fixture(scope="module")
+def hand_graded(graded, tmp_path_factory):
+    """s0 writes a network (graded by hand) and a few unreadable values; s1 leaves the network out."""
+    base, *_ = graded
+    out = tmp_path_factory.mktemp("hand")
+    rows = [["id", "problem", "answer", "value"],
+            ["s0", 4, "layers", "conv 3x3 to 8 channels, max pool, conv 3x3 to 16 channels"],
+            ["s0", 1, "w_decay", "E"],  # the choice question has A to D
+            ["s0", 1, "w_plain", "0,995"],  # a decimal comma
+            ["s0", 3, "y", "[1 2 3]"],  # a vector without commas
+            ["s1", 1, "w_plain", "1"]]
+    with open(out / "responses.csv", "w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    result = CliRunner().invoke(cli, ["grade", str(out / "responses.csv"), "--exams", str(base / "class"),
+                                      "--out", str(out / "grades")])
+    assert result.exit_code == 0, result.output
+    return out / "grades", result.output
+
+
+def test_unreadable_values_say_what_to_write(hand_graded):
+    _, output = hand_graded
+    assert "line 3: student 's0', problem 1, answer 'w_decay': 'E' is not an option of this multiple-choice " \
+           "question; mark one of A, B, C, D" in output
+    assert "line 4: student 's0', problem 1, answer 'w_plain': '0,995' may be a decimal comma; write a decimal " \
+           "point (0.995)" in output
+    assert "line 5: student 's0', problem 3, answer 'y': '1 2 3' needs commas between its numbers; write a " \
+           "vector as [1, 2, 3]" in output
+
+
+def test_answers_graded_by_hand_are_pending(hand_graded):
+    folder, output = hand_graded
+    assert "1 to grade by hand, so totals are provisional" in output
+    with open(folder / "grades.csv", newline="") as handle:
+        layers = {r["student"]: r for r in csv.DictReader(handle) if r["answer"] == "layers"}
+    assert (layers["s0"]["verdict"], layers["s0"]["points"]) == ("by hand", "")  # no points yet, not 0
+    assert (layers["s1"]["verdict"], Fraction(layers["s1"]["points"])) == ("blank", 0)
+    with open(folder / "summary.csv", newline="") as handle:
+        summary = {r["student"]: r for r in csv.DictReader(handle)}
+    assert (summary["s0"]["status"], Fraction(summary["s0"]["pending_points"])) == ("provisional", Fraction(10, 4))
+    assert (summary["s1"]["status"], Fraction(summary["s1"]["pending_points"])) == ("final", 0)
+    feedback = (folder / "feedback" / "s0.txt").read_text()
+    assert "so far (provisional: 2.5 points are still to be graded by hand)" in feedback.splitlines()[1]
+    assert "your teacher grades it by hand (pending)" in feedback
+    assert "1 answers of 1 students are to be graded by hand" in (folder / "report.html").read_text()
+
+
+def test_feedback_reads_like_the_exam(hand_graded):
+    folder, _ = hand_graded
+    feedback = (folder / "feedback" / "s1.txt").read_text()
+    assert "  the layers of your network: no answer. More than one answer is right here" in feedback
+    assert "  the weight after one plain SGD step: 1 is not right" in feedback
+    assert "{'" not in feedback and "w_plain" not in feedback  # no Python reprs, no internal names
+
+
+def test_readable_prints_layers_as_pytorch_does():
+    layer = {"type": "Conv2d", "in_channels": 3, "out_channels": 8, "kernel_size": 5, "bias": True}
+    assert readable([layer, {"type": "MaxPool2d", "kernel_size": 2}]) == \
+        "[Conv2d(in_channels=3, out_channels=8, kernel_size=5, bias=True), MaxPool2d(kernel_size=2)]"
+
+
+@pytest.mark.parametrize("text", ["0,995", "-0,5", "00,500", "0,5", "1,5"])
+def test_a_possible_decimal_comma_is_refused(text):
+    with pytest.raises(ValueError, match="decimal comma; write a decimal point"):
+        parse_value(text, "1/3")
+
+
+def test_thousands_separators_still_work():
+    assert [parse_value(t, 1) for t in ("147,840", "147 840", "1,000", "-1,234,567")] == [147840, 147840, 1000,
+                                                                                          -1234567]

@@ -3,7 +3,10 @@ from fractions import Fraction
 import pytest
 import sympy as sp
 import torch
+from hypothesis import given
 from oracle import slip_difference_rates
+from pins import rejected
+from strategies import OPTIONS, PROPERTY, SEED, feasible
 from torch.utils.flop_counter import FlopCounterMode
 
 from generator.family import get_family
@@ -42,10 +45,7 @@ def _macs(module: torch.nn.Module, shape: tuple[int, ...]) -> int:
     return counter.get_total_flops() // 2  # FlopCounterMode counts a MAC as 2 FLOPs
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_matches_torch(seed):
-    obj = make_problem(FAMILY, seed).contract()
-    p, a = obj["params"], obj["answers"]
+def _check_against_torch(p: dict, a: dict) -> None:
     c_in, c_out, r, k = p["in_channels"], p["out_channels"], p["reduce_channels"], p["kernel_size"]
     shape = (c_in, p["height"], p["width"])
     with torch.device("meta"):  # shapes and counts only
@@ -59,6 +59,20 @@ def test_matches_torch(seed):
     assert a["macs_direct"] == _macs(direct, shape)
     assert a["macs_reduced"] == _macs(reduced, shape)
     assert Fraction(a["saving_ratio"]) == Fraction(_macs(direct, shape), _macs(reduced, shape))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_matches_torch(seed):
+    obj = make_problem(FAMILY, seed).contract()
+    _check_against_torch(obj["params"], obj["answers"])
+
+
+@PROPERTY
+@given(seed=SEED, options=OPTIONS[FAMILY])
+def test_property_inception_module(seed: int, options: dict) -> None:
+    """Any seed, any valid options: the contract holds and width and costs are torch's."""
+    obj = feasible(FAMILY, seed, options).contract()
+    _check_against_torch(obj["params"], obj["answers"])
 
 
 def test_sheet_003_exercise_20():
@@ -97,3 +111,14 @@ def test_slips_differ_from_the_answer():
     rates = slip_difference_rates(FAMILY, SEEDS)
     assert len(rates) >= 2
     assert all(rate >= 0.95 for rate in rates.values()), rates
+
+
+@pytest.mark.parametrize(("pin", "says"), [
+    ({"branch_widths": [64, 128, 32]}, "branch_widths must list the widths of the four branches"),
+    ({"reduce_channels": 10000}, "reduce_channels must be an integer from 1 to"),
+    ({"kernel_size": 4}, "kernel_size must be one of 3, 5, 7"),
+    ({"height": -7}, "height must be an integer from 1 to 112"),
+])
+def test_nonsensical_pins_are_rejected_by_name(pin: dict, says: str) -> None:
+    """Pinned values outside the family's domain are refused with a message naming the parameter."""
+    assert says in rejected(FAMILY, pin)

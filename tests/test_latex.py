@@ -1,22 +1,29 @@
 """Every family's LaTeX compiles for 50 seeds (one combined key per family, which
-holds the statements too), and user text is printed literally, never interpreted."""
+holds the statements too) and for seeds and options drawn by hypothesis, and user text
+is printed literally, never interpreted."""
 
 import subprocess
 
 import pytest
+from hypothesis import given, settings
+from strategies import OPTIONS, SEED, feasible
 
 from generator.bank import Bank
 from generator.compile import compile_pdf
 from generator.family import load_families
-from generator.pipeline import render_exam
-from generator.variants import Exam, make_problem
+from generator.pipeline import exam_parts, render_exam, render_part
+from generator.render import render_document
+from generator.variants import Exam, Problem, make_problem
 
 
 def _exam(family_id: str, seeds: range) -> Exam:
-    problems = [make_problem(family_id, seed) for seed in seeds]
+    return _exam_of([make_problem(family_id, seed) for seed in seeds], f"All variants of {family_id}")
+
+
+def _exam_of(problems: list[Problem], title: str) -> Exam:
     for number, problem in enumerate(problems, 1):
         problem.number = number
-    bank = Bank(name="compile-test", title=f"All variants of {family_id}", slots=[])
+    bank = Bank(name="compile-test", title=title, slots=[])
     return Exam(bank=bank, seed=0, variant="TEST-0000", problems=problems)
 
 
@@ -24,6 +31,31 @@ def _exam(family_id: str, seeds: range) -> Exam:
 def test_family_compiles_for_50_seeds(family_id, tmp_path):
     pdf = compile_pdf(render_exam(_exam(family_id, range(50)), key=True), label=family_id)
     assert pdf.startswith(b"%PDF")
+
+
+def _drawn(family_id: str, count: int = 5) -> list[Problem]:
+    """`count` problems of the family, their seeds and options drawn by hypothesis from the
+    property tests' strategies; derandomized and without the example database, so every
+    run draws the same ones. (The first is hypothesis's simplest: seed 0, the defaults.)"""
+    problems: list[Problem] = []
+
+    @settings(max_examples=count, derandomize=True, database=None, deadline=None)
+    @given(seed=SEED, options=OPTIONS[family_id])
+    def collect(seed: int, options: dict) -> None:
+        problems.append(feasible(family_id, seed, options))
+
+    collect()
+    return problems
+
+
+def test_drawn_options_compile():
+    """Five drawn (seed, options) problems of every family, the exam and the key of all of
+    them in one document: a single pdflatex run."""
+    problems = [problem for family_id in sorted(OPTIONS) for problem in _drawn(family_id)]
+    assert {p.family.id for p in problems} == set(OPTIONS)
+    exam = _exam_of(problems, "Drawn options of every family")
+    tex = render_document([render_part(part) for part in exam_parts(exam)])
+    assert compile_pdf(tex, label="drawn-options").startswith(b"%PDF")
 
 
 def test_hostile_text_is_printed_literally(tmp_path):

@@ -2,7 +2,10 @@ import pytest
 import sympy as sp
 import torch
 import torch.nn.functional as F
+from hypothesis import given
 from oracle import close, tensor
+from pins import rejected
+from strategies import OPTIONS, PROPERTY, SEED, feasible
 
 from generator.errors import InfeasibleError
 from generator.family import get_family
@@ -25,10 +28,20 @@ def _torch_pool(p: dict) -> tuple[torch.Tensor, torch.Tensor]:
 @pytest.mark.parametrize("options", [{}, OVERLAP], ids=["tiling", "overlap"])
 def test_matches_torch_autograd(options):
     for seed in SEEDS:
-        obj = make_problem(FAMILY, seed, options).contract()
-        y, grad = _torch_pool(obj["params"])
-        assert close(y, obj["answers"]["Y"], 1e-12), seed
-        assert close(grad, obj["answers"]["grad_input"], 1e-12), seed
+        _check_against_torch(make_problem(FAMILY, seed, options).contract())
+
+
+def _check_against_torch(obj: dict) -> None:
+    y, grad = _torch_pool(obj["params"])
+    assert close(y, obj["answers"]["Y"], 1e-12), obj["seed"]
+    assert close(grad, obj["answers"]["grad_input"], 1e-12), obj["seed"]
+
+
+@PROPERTY
+@given(seed=SEED, options=OPTIONS[FAMILY])
+def test_property_pool_backprop(seed: int, options: dict) -> None:
+    """Any seed, any valid options: the contract holds and Y and dL/dX are torch's."""
+    _check_against_torch(feasible(FAMILY, seed, options).contract())
 
 
 def test_sheet_003_exercises_12_and_13():
@@ -96,3 +109,14 @@ def test_slips_differ_from_the_answer(mode, overlap):
     for name, (emitted, differs) in counts.items():
         assert emitted == 200, name
         assert differs >= 0.95 * emitted, name
+
+
+@pytest.mark.parametrize(("pin", "says"), [
+    ({"mode": "min"}, "mode must be one of max, avg"),
+    ({"stride": 7}, "stride must be an integer from 1 to"),
+    ({"grad_output": [[0, 1], [1, 1]]}, "grad_output[1][1] must be a nonzero integer from -5 to 5"),
+    ({"X": [[1, 2], [3, 4]]}, "X must be"),
+])
+def test_nonsensical_pins_are_rejected_by_name(pin: dict, says: str) -> None:
+    """Pinned values outside the family's domain are refused with a message naming the parameter."""
+    assert says in rejected(FAMILY, pin)

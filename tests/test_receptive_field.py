@@ -1,6 +1,9 @@
 import pytest
 import torch
+from hypothesis import assume, given
 from oracle import build, slip_difference_rates
+from pins import rejected
+from strategies import OPTIONS, PROPERTY, SEED, feasible
 
 from generator.family import get_family
 from generator.variants import make_problem
@@ -45,10 +48,27 @@ def _fields(layers: list[dict], side: int) -> tuple[int, int]:
 def test_matches_torch_autograd(options):
     for seed in SEEDS:
         obj = make_problem(FAMILY, seed, options).contract()
-        layers, answers = obj["params"]["layers"], obj["answers"]
-        # the answers only size the input (two fields side by side, plus slack); torch measures
-        side = answers["receptive_field"] + 3 * answers["jump"]
-        assert _fields(layers, side) == (answers["receptive_field"], answers["jump"]), seed
+        _check_against_torch(obj["params"]["layers"], obj["answers"])
+
+
+def _probe_side(answers: dict) -> int:
+    """The answers only size the input (two fields side by side, plus slack); torch measures."""
+    return answers["receptive_field"] + 3 * answers["jump"]
+
+
+def _check_against_torch(layers: list[dict], answers: dict) -> None:
+    assert _fields(layers, _probe_side(answers)) == (answers["receptive_field"], answers["jump"])
+
+
+@PROPERTY
+@given(seed=SEED, options=OPTIONS[FAMILY])
+def test_property_receptive_field(seed: int, options: dict) -> None:
+    """Any seed, any valid options: the contract holds and field and jump are torch's."""
+    obj = feasible(FAMILY, seed, options).contract()
+    # Four strided convs with pools and large dilations reach fields of thousands of pixels,
+    # and the probe's cost grows with its area: those (about 7% of the examples) are skipped.
+    assume(_probe_side(obj["answers"]) <= 1024)
+    _check_against_torch(obj["params"]["layers"], obj["answers"])
 
 
 def test_layers_build_in_torch():
@@ -101,3 +121,16 @@ def test_well_posed_on_every_seed():
                                            ({"dilations": [2, 3]}, "ignored_dilation")])
 def test_slip_differs_from_answer(options, slip):
     assert slip_difference_rates(FAMILY, SEEDS, options)[f"receptive_field:{slip}"] >= 0.95
+
+
+@pytest.mark.parametrize(("pin", "says"), [
+    ({"layers": []}, "layers must be a list of 1 to 10 layers"),
+    ({"layers": [{"type": "Linear"}]}, "layers[1].type must be one of Conv2d, MaxPool2d, AvgPool2d"),
+    ({"layers": [{"type": "Conv2d", "in_channels": 3, "out_channels": 8, "kernel_size": 3, "padding": 1}]},
+     "layers[1]: a Conv2d layer here has no padding"),
+    ({"layers": [{"type": "Conv2d", "in_channels": 3, "out_channels": 8, "kernel_size": -3}]},
+     "layers[1].kernel_size must be an integer from 1 to 11"),
+])
+def test_nonsensical_pins_are_rejected_by_name(pin: dict, says: str) -> None:
+    """Pinned values outside the family's domain are refused with a message naming the parameter."""
+    assert says in rejected(FAMILY, pin)

@@ -2,7 +2,10 @@ from collections import Counter
 
 import pytest
 import torch
+from hypothesis import given
 from oracle import build, trainable_params
+from pins import rejected
+from strategies import OPTIONS, PROPERTY, SEED, feasible
 from torch.utils.flop_counter import FlopCounterMode
 
 from generator.errors import InfeasibleError, OptionError
@@ -49,6 +52,14 @@ def _oracle(params):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_matches_torch(seed):
     obj = make_problem(FAMILY, seed).contract()
+    assert obj["answers"] == _oracle(obj["params"])
+
+
+@PROPERTY
+@given(seed=SEED, options=OPTIONS[FAMILY])
+def test_property_resblock_params(seed: int, options: dict) -> None:
+    """Any seed, any valid options: the contract holds and the counts and MACs are torch's."""
+    obj = feasible(FAMILY, seed, options).contract()
     assert obj["answers"] == _oracle(obj["params"])
 
 
@@ -165,13 +176,16 @@ def test_well_posed_on_every_seed():
 
 def test_check_flags_broken_variants():
     family = get_family(FAMILY)
+    # a basic block at 8 channels and a 32->8->8->32 bottleneck, 3x3, no bias: 1184 parameters each
     tie = {"blocks": {
         "A": _pre(_conv(8, 8, 3, False), _conv(8, 8, 3, False)),
         "B": _pre(_conv(32, 8, 1, False), _conv(8, 8, 3, False), _conv(8, 32, 1, False)),
-    }}
+    }, "channels": 32, "bottleneck_width": 8, "kernel_size": 3, "bias": False, "order": "pre", "plain_width": "inner"}
+    assert family.check_params(tie) == []
     assert any("same parameter count" in v for v in family.check(tie, family.solve(tie)))
-    mismatch = {"blocks": {"A": _pre(_conv(16, 16, 3, True)), "B": [_bn(16), RELU, _conv(16, 8, 1, True)]}}
-    assert any("skip cannot be added" in v for v in family.check(mismatch, family.solve(mismatch)))
+    # a branch that does not come back to the block's width (no identity skip) is no design of these parameters
+    mismatch = tie | {"blocks": {"A": tie["blocks"]["A"], "B": [_bn(32), RELU, _conv(32, 8, 1, False)]}}
+    assert any("design B is not a single, basic or bottleneck branch" in v for v in family.check_params(mismatch))
 
 
 def test_options_that_force_a_tie_are_infeasible():
@@ -247,3 +261,14 @@ def test_slips_differ_and_match_torch():
 def test_slips_reach_the_contract():
     slips = distinct_slips(make_problem(FAMILY, 5, {"bias": True}))
     assert {s["name"] for s in slips["params_A"]} == {"no_bias", "no_batchnorm", "running_stats", "k_not_squared"}
+
+
+@pytest.mark.parametrize(("pin", "says"), [
+    ({"channels": -64}, "channels must be an integer from 2 to 1024"),
+    ({"bottleneck_width": 1000}, "bottleneck_width must be an integer from 1 to"),
+    ({"kernel_size": 4}, "kernel_size must be one of 3, 5, 7"),
+    ({"order": "sideways"}, "order must be one of pre, post"),
+])
+def test_nonsensical_pins_are_rejected_by_name(pin: dict, says: str) -> None:
+    """Pinned values outside the family's domain are refused with a message naming the parameter."""
+    assert says in rejected(FAMILY, pin)

@@ -2,7 +2,10 @@ from typing import Any
 
 import pytest
 import torch
+from hypothesis import given
 from oracle import slip_difference_rates
+from pins import rejected
+from strategies import OPTIONS, PROPERTY, SEED, feasible
 from torch import nn
 
 from generator.family import get_family
@@ -69,6 +72,14 @@ def test_matches_torch():
     for seed in SEEDS:
         obj = make_problem(FAMILY, seed).contract()
         assert obj["answers"]["total_params"] == torch_count(obj["params"]), seed
+
+
+@PROPERTY
+@given(seed=SEED, options=OPTIONS[FAMILY])
+def test_property_resnet_params(seed: int, options: dict) -> None:
+    """Any seed, any valid options (presets too): the contract holds and the count is torch's."""
+    obj = feasible(FAMILY, seed, options).contract()
+    assert obj["answers"]["total_params"] == torch_count(obj["params"])
 
 
 def test_oracle_networks_run():
@@ -164,3 +175,15 @@ def test_slip_values_on_resnet50():
     assert slips["running_stats"] == 25_557_032 + bn
     assert slips["no_projection"] == 25_557_032 - shortcuts
     assert slips["head_without_bias"] == 25_557_032 - 1000
+
+
+@pytest.mark.parametrize(("pin", "says"), [
+    ({"stages": [{"width": 64, "blocks": 0}, {"width": 128, "blocks": 1}]},
+     "stages[1].blocks must be an integer from 1 to 50"),
+    ({"stages": [{"width": 128, "blocks": 1}, {"width": 64, "blocks": 1}]}, "stages: the widths must increase"),
+    ({"num_classes": 0}, "num_classes must be an integer from 1 to 100000"),
+    ({"expansion": 3}, "expansion must be one of 1, 2, 4"),
+])
+def test_nonsensical_pins_are_rejected_by_name(pin: dict, says: str) -> None:
+    """Pinned values outside the family's domain are refused with a message naming the parameter."""
+    assert says in rejected(FAMILY, pin)

@@ -1,12 +1,16 @@
 import pytest
 import torch
+from hypothesis import given
 from oracle import as_float, slip_difference_rates
+from pins import rejected
+from strategies import OPTIONS, PROPERTY, SEED, feasible
 
 from generator.family import get_family
 from generator.numbers import exact
 from generator.variants import make_problem
 
 SEEDS = range(300)
+FAMILY = "sgd_step"
 
 
 def _torch_steps(w: float, grads: list[float], lr: float, decay: float, momentum: float = 0.0,
@@ -24,25 +28,37 @@ def _torch_steps(w: float, grads: list[float], lr: float, decay: float, momentum
     return param.item()
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_matches_torch_sgd(seed):
-    obj = make_problem("sgd_step", seed).contract()
+def _check_against_torch(obj: dict) -> None:
+    """The plain and decayed step, and the two momentum steps when the problem has them."""
     p, a = {k: as_float(v) for k, v in obj["params"].items()}, obj["answers"]
     assert _torch_steps(p["w"], [p["grad"]], p["lr"], 0.0) == pytest.approx(as_float(a["w_plain"]), abs=1e-12)
     assert _torch_steps(p["w"], [p["grad"]], p["lr"], p["weight_decay"]) == pytest.approx(
         as_float(a["w_decay"]), abs=1e-12
     )
+    assert ("momentum" in p) == ("w_momentum_coupled" in a) == ("w_momentum_decoupled" in a)
+    if "momentum" in p:
+        grads = [p["grad"], p["grad2"]]
+        coupled = _torch_steps(p["w"], grads, p["lr"], p["weight_decay"], p["momentum"])
+        decoupled = _torch_steps(p["w"], grads, p["lr"], p["weight_decay"], p["momentum"], decoupled=True)
+        assert coupled == pytest.approx(as_float(a["w_momentum_coupled"]), abs=1e-12)
+        assert decoupled == pytest.approx(as_float(a["w_momentum_decoupled"]), abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_matches_torch_sgd(seed):
+    _check_against_torch(make_problem(FAMILY, seed).contract())
 
 
 @pytest.mark.parametrize("seed", range(200))
 def test_momentum_matches_torch(seed):
-    obj = make_problem("sgd_step", seed, {"momentum": True}).contract()
-    p, a = {k: as_float(v) for k, v in obj["params"].items()}, obj["answers"]
-    grads = [p["grad"], p["grad2"]]
-    coupled = _torch_steps(p["w"], grads, p["lr"], p["weight_decay"], p["momentum"])
-    decoupled = _torch_steps(p["w"], grads, p["lr"], p["weight_decay"], p["momentum"], decoupled=True)
-    assert coupled == pytest.approx(as_float(a["w_momentum_coupled"]), abs=1e-12)
-    assert decoupled == pytest.approx(as_float(a["w_momentum_decoupled"]), abs=1e-12)
+    _check_against_torch(make_problem(FAMILY, seed, {"momentum": True}).contract())
+
+
+@PROPERTY
+@given(seed=SEED, options=OPTIONS[FAMILY])
+def test_property_sgd_step(seed: int, options: dict) -> None:
+    """Any seed, any valid options: the contract holds and the steps are torch.optim.SGD's."""
+    _check_against_torch(feasible(FAMILY, seed, options).contract())
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -65,3 +81,14 @@ def test_slips_differ_from_the_answer():
     rates = slip_difference_rates("sgd_step", range(200), {"momentum": True})
     assert len(rates) >= 2
     assert all(rate >= 0.95 for rate in rates.values()), rates
+
+
+@pytest.mark.parametrize(("pin", "says"), [
+    ({"lr": "-5"}, "lr must be between 0 and 1"),
+    ({"lr": 1000000}, "lr must be between 0 and 1"),
+    ({"weight_decay": "1.5"}, "weight_decay must be between 0 and 1"),
+    ({"grad": "1/3"}, "grad must be a decimal with at most 2 digits after the point"),
+])
+def test_nonsensical_pins_are_rejected_by_name(pin: dict, says: str) -> None:
+    """Pinned values outside the family's domain are refused with a message naming the parameter."""
+    assert says in rejected(FAMILY, pin)

@@ -2,7 +2,10 @@ import functools
 
 import pytest
 import torch
+from hypothesis import given
 from oracle import as_float, close, tensor
+from pins import rejected
+from strategies import OPTIONS, PROPERTY, SEED, feasible
 
 from generator.errors import OptionError
 from generator.family import get_family
@@ -48,12 +51,22 @@ def _torch_network(params: dict) -> dict[str, torch.Tensor]:
     }
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_matches_torch_autograd(seed):
-    obj = _problem(seed).contract()
+def _check_against_torch(obj: dict) -> None:
     expected, answers = _torch_network(obj["params"]), obj["answers"]
     for name in ANSWERS:
         assert close(tensor(answers[name]), expected[name]), name
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_matches_torch_autograd(seed):
+    _check_against_torch(_problem(seed).contract())
+
+
+@PROPERTY
+@given(seed=SEED, options=OPTIONS[FAMILY])
+def test_property_two_layer_backprop(seed: int, options: dict) -> None:
+    """Any seed, any valid options: the contract holds and loss and gradients are autograd's."""
+    _check_against_torch(feasible(FAMILY, seed, options).contract())
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -184,3 +197,15 @@ def test_options_are_validated():
 
 def test_same_seed_same_problem():
     assert make_problem(FAMILY, 7, ALL_SIZES).contract() == make_problem(FAMILY, 7, ALL_SIZES).contract()
+
+
+@pytest.mark.parametrize(("pin", "says"), [
+    ({"b2": 5}, "b2 must be between -1 and 1"),
+    ({"w2": ["0.5", 0]}, "w2 must not contain 0"),
+    ({"t": ["0.1"]}, "t must be 3 targets, one per sample"),
+    ({"X": [["0.15", "0.1", "0.1", "0.1"], ["0.2", "0.2", "0.2", "0.2"], ["0.3", "0.3", "0.3", "0.3"]]},
+     "X[1][1] must be a decimal with at most 1 digit after the point"),
+])
+def test_nonsensical_pins_are_rejected_by_name(pin: dict, says: str) -> None:
+    """Pinned values outside the family's domain are refused with a message naming the parameter."""
+    assert says in rejected(FAMILY, pin)

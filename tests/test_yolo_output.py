@@ -1,7 +1,10 @@
 import pytest
 import sympy as sp
 import torch
+from hypothesis import given
 from oracle import slip_difference_rates
+from pins import rejected
+from strategies import OPTIONS, PROPERTY, SEED, feasible
 
 from generator.family import get_family
 from generator.variants import make_problem
@@ -24,7 +27,10 @@ def _torch_head(s: int, b: int, c: int) -> torch.Tensor:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_matches_torch(seed, options):
     obj = make_problem(FAMILY, seed, options).contract()
-    p, a = obj["params"], obj["answers"]
+    _check_against_torch(obj["params"], obj["answers"])
+
+
+def _check_against_torch(p: dict, a: dict) -> None:
     head = _torch_head(p["S"], p["B"], p["C"])
     assert a["per_cell"] == head.shape[-1]
     assert a["output_size"] == head.numel()
@@ -33,6 +39,14 @@ def test_matches_torch(seed, options):
         p["S"], p["S"], a["per_cell"]).split([a["per_cell"] - p["C"], p["C"]], dim=-1)
     assert a["boxes_total"] == box_part.reshape(p["S"], p["S"], p["B"], 5)[..., 4].numel()
     assert class_part.shape == (p["S"], p["S"], p["C"])
+
+
+@PROPERTY
+@given(seed=SEED, options=OPTIONS[FAMILY])
+def test_property_yolo_output(seed: int, options: dict) -> None:
+    """Any seed, any valid options: the contract holds and the sizes are torch's."""
+    obj = feasible(FAMILY, seed, options).contract()
+    _check_against_torch(obj["params"], obj["answers"])
 
 
 def test_sheet_003_exercise_25():
@@ -63,3 +77,13 @@ def test_slips_differ_from_the_answer():
     rates = slip_difference_rates(FAMILY, SEEDS)
     assert len(rates) >= 2
     assert all(rate >= 0.95 for rate in rates.values()), rates
+
+
+@pytest.mark.parametrize(("pin", "says"), [
+    ({"S": 0}, "S must be an integer from 1 to 32"),
+    ({"B": "1/2"}, "B must be an integer from 1 to 6"),
+    ({"C": 100000}, "C must be an integer from 1 to 1000"),
+])
+def test_nonsensical_pins_are_rejected_by_name(pin: dict, says: str) -> None:
+    """Pinned values outside the family's domain are refused with a message naming the parameter."""
+    assert says in rejected(FAMILY, pin)

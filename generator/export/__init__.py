@@ -23,8 +23,18 @@ def export_bank(bank: Bank, seed: int, count: int, form: str, out: Path | None) 
         raise GenError(f"--out {str(out)!r} is a folder",
                        hint=f"give a file name, e.g. {out / (bank.name + FORMATS[form])}")
     categories, warnings = collect(bank, seed, count)
+    if form == "qti":
+        warnings += _qti_one_of_warnings(bank)
     data = moodle_xml(bank, categories) if form == "moodle" else qti_zip(bank, categories, seed)
     path = out or Path(f"{bank.name}-{form}{FORMATS[form]}")
     prepare_dir(path.parent)
     write_atomic(path, data)
     return path, warnings
+
+
+def _qti_one_of_warnings(bank: Bank) -> list[str]:
+    """Canvas draws one question per group but cannot draw one of several groups, so a
+    quiz made from a `one_of` slot asks every alternative; the teacher has to know."""
+    return [f"problem {slot.id}: Canvas cannot pick one of the `one_of` alternatives, so the QTI quiz has "
+            "question groups for each of them; delete the groups you do not want after importing"
+            for slot in bank.slots if len(slot.choices) > 1]

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 from ..choice import ChoiceOption
 from ..variants import Problem
-from .questions import key_lines
+from .questions import capitalized, key_lines
 
 
 def add(parent: ET.Element, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
@@ -38,7 +38,7 @@ def solution_html(problem: Problem, solution_src: str) -> str:
 
 def slip_feedback(says: str) -> str:
     """A slip's words as a feedback sentence: "You left out the biases (...)."."""
-    return f"{says[:1].upper()}{says[1:]}."
+    return f"{capitalized(says)}."
 
 
 def option_feedback(option: ChoiceOption) -> str:

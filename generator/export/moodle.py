@@ -21,7 +21,7 @@ from ..bank import Bank
 from ..choice import ChoiceQuestion
 from ..variants import Problem
 from .markup import add, html, image, option_feedback, slip_feedback, solution_html
-from .questions import Blank, Category, Variant, blanks, decimal_text, floor_to
+from .questions import Blank, Category, Variant, blanks, capitalized, decimal_text, floor_to
 
 # Characters Moodle's Cloze parser reads as syntax inside a sub-question; the backslash
 # comes first so that the escapes it adds are not escaped again.
@@ -90,22 +90,23 @@ def _question_html(variant: Variant, fields: list[Blank]) -> str:
         table = add(root, "table")
         for field in fields:
             row = add(table, "tr")
-            add(row, "td", field.label)
-            add(row, "td", _subquestion(field, weights[field.label]))
+            add(row, "td", capitalized(field.label))
+            add(row, "td", _subquestion(field, weights[field.key]))
     if problem.choice:
-        add(root, "p", f"Mark the value of {problem.choice.answer}:")
+        add(root, "p", f"Multiple choice for {variant.choice_label}: mark the one right option.")
         add(root, "p", _multichoice(problem.choice, weights[problem.choice.answer]))
     if variant.manual:
-        add(root, "p", f"Graded by hand (more than one answer is right): {', '.join(variant.manual)}. "
+        add(root, "p", f"Graded by hand (more than one answer is right): {variant.manual_text}. "
                        "Write these in the box below." if not fields and not problem.choice else
-                       f"Answered on paper and graded by hand: {', '.join(variant.manual)}.")
+                       f"Answered on paper and graded by hand: {variant.manual_text}.")
     return html(root)
 
 
 def _weights(problem: Problem, fields: list[Blank]) -> dict[str, int]:
     """Cloze weights are integers: each box's share of the points, scaled to the
-    smallest whole numbers in the same ratio."""
-    shares = {field.label: field.points for field in fields}
+    smallest whole numbers in the same ratio. Keyed by blank key and, for the choice,
+    by answer name (the choice's answer is never a blank)."""
+    shares = {field.key: field.points for field in fields}
     if problem.choice:
         shares[problem.choice.answer] = problem.points / len(problem.solution.answers)
     if not shares:

@@ -102,7 +102,7 @@ def _assessment(bank: Bank, categories: list[Category], ident: str) -> ET.Elemen
     assessment = add(root, "assessment", ident=ident, title=bank.title)
     top = add(assessment, "section", ident="root_section")
     for number, category in enumerate(categories, 1):
-        for index, (label, items) in enumerate(_groups(category).items(), 1):
+        for index, ((*_, label), items) in enumerate(_groups(category).items(), 1):
             group = add(top, "section", ident=f"g{number}_{index}", title=f"{category.title}: {label}")
             selection = add(add(group, "selection_ordering"), "selection")
             add(selection, "selection_number", "1")
@@ -112,25 +112,30 @@ def _assessment(bank: Bank, categories: list[Category], ident: str) -> ET.Elemen
     return root
 
 
-def _groups(category: Category) -> dict[str, list[tuple[ET.Element, Fraction]]]:
-    """Per blank (by label), every variant's question with its points."""
-    groups: dict[str, list[tuple[ET.Element, Fraction]]] = defaultdict(list)
+def _groups(category: Category) -> dict[tuple[str, str, str], list[tuple[ET.Element, Fraction]]]:
+    """Per blank, every variant's question with its points, keyed by (family, blank, the
+    label students read), so that `one_of` alternatives never share a group."""
+    groups: dict[tuple[str, str, str], list[tuple[ET.Element, Fraction]]] = defaultdict(list)
     for variant in category.variants:
         problem = variant.problem
-        share = problem.points / len(problem.solution.answers)
+        family, share = problem.family.id, problem.points / len(problem.solution.answers)
         for field in blanks(problem):
-            groups[field.label].append((_blank_item(variant, field), field.points))
+            groups[(family, field.key, field.label)].append((_blank_item(variant, field), field.points))
         if problem.choice:
-            groups[problem.choice.answer].append((_choice_item(variant, problem.choice), share))
+            groups[(family, problem.choice.answer, variant.choice_label)].append(
+                (_choice_item(variant, problem.choice), share))
         if variant.manual:
-            groups["graded by hand"].append((_essay_item(variant), share * len(variant.manual)))
+            groups[(family, "graded by hand", f"graded by hand: {variant.manual_text}")].append(
+                (_essay_item(variant), share * len(variant.manual)))
     return groups
 
 
-def _item(variant: Variant, key: str, kind: str, points: Fraction, prompt: str) -> tuple[ET.Element, ET.Element]:
-    """An item with its metadata and question text; returns it and its <presentation>."""
+def _item(variant: Variant, key: str, label: str, kind: str, points: Fraction,
+          prompt: str) -> tuple[ET.Element, ET.Element]:
+    """An item with its metadata and question text; returns it and its <presentation>.
+    `key` names the blank uniquely (for the ident), `label` as students read it."""
     ident = f"i{variant.problem.fingerprint}_{derive_seed(key):08x}"
-    item = ET.Element("item", ident=ident, title=f"{variant.problem.family.title}: {key}")
+    item = ET.Element("item", ident=ident, title=f"{variant.problem.family.title}: {label}")
     fields = add(add(item, "itemmetadata"), "qtimetadata")
     for label, entry in (("question_type", kind), ("points_possible", decimal_text(points))):
         field = add(fields, "qtimetadatafield")
@@ -155,7 +160,7 @@ def _blank_item(variant: Variant, field: Blank) -> ET.Element:
     k, low, high = found
     times = f"{10**k} × " if k else ""
     prompt = f"Give {times}{field.label} as a decimal number" + (f" (your value multiplied by {10**k})." if k else ".")
-    item, presentation = _item(variant, field.label, "numerical_question", field.points, prompt)
+    item, presentation = _item(variant, field.key, field.label, "numerical_question", field.points, prompt)
     fib = add(add(presentation, "response_str", ident="response1", rcardinality="Single"), "render_fib",
               fibtype="Decimal")
     add(fib, "response_label", ident="answer1")
@@ -167,7 +172,7 @@ def _blank_item(variant: Variant, field: Blank) -> ET.Element:
 
 def _text_item(variant: Variant, field: Blank) -> ET.Element:
     how = "as an exact fraction p/q" if "/" in field.value else "(one word or letter)"
-    item, presentation = _item(variant, field.label, "short_answer_question", field.points,
+    item, presentation = _item(variant, field.key, field.label, "short_answer_question", field.points,
                                f"Give {field.label} {how}.")
     add(add(add(presentation, "response_str", ident="response1", rcardinality="Single"), "render_fib"),
         "response_label", ident="answer1", rshuffle="No")
@@ -177,8 +182,8 @@ def _text_item(variant: Variant, field: Blank) -> ET.Element:
 
 def _choice_item(variant: Variant, choice: ChoiceQuestion) -> ET.Element:
     points = variant.problem.points / len(variant.problem.solution.answers)
-    item, presentation = _item(variant, choice.answer, "multiple_choice_question", points,
-                               f"Mark the value of {choice.answer}.")
+    item, presentation = _item(variant, choice.answer, variant.choice_label, "multiple_choice_question", points,
+                               f"Mark {variant.choice_label}.")
     options = add(add(presentation, "response_lid", ident="response1", rcardinality="Single"), "render_choice")
     for option in choice.options:
         label = add(options, "response_label", ident=option.letter)
@@ -196,8 +201,8 @@ def _choice_item(variant: Variant, choice: ChoiceQuestion) -> ET.Element:
 
 def _essay_item(variant: Variant) -> ET.Element:
     points = variant.problem.points / len(variant.problem.solution.answers) * len(variant.manual)
-    item, presentation = _item(variant, "graded by hand", "essay_question", points,
-                               f"Give {', '.join(variant.manual)}. More than one answer is right, so these are "
+    item, presentation = _item(variant, "graded by hand", "graded by hand", "essay_question", points,
+                               f"Give {variant.manual_text}. More than one answer is right, so these are "
                                "graded by hand.")
     add(add(add(presentation, "response_str", ident="response1", rcardinality="Single"), "render_fib"),
         "response_label", ident="answer1", rshuffle="No")

@@ -28,7 +28,8 @@ class Blank:
     """One box to fill: a whole scalar answer, or one element of a vector or matrix."""
 
     answer: str
-    label: str  # the answer's name, with the element's position for vectors and matrices
+    key: str  # the answer's name, with the element's position for vectors and matrices: unique in a problem
+    label: str  # what students read: the answer's label, with the element's position in words
     value: Fraction | str  # exact number, or the text to type (a label, or a fraction no decimal can state)
     tolerance: Fraction  # largest accepted |given - value| (0 for text)
     points: Fraction
@@ -54,6 +55,16 @@ class Variant:
         """Answers a person grades (more than one is right)."""
         return [name for name in self.problem.solution.answers if self.problem.tolerance(name).kind == "manual"]
 
+    @property
+    def manual_text(self) -> str:
+        """The answers graded by hand, as students read them."""
+        return ", ".join(self.problem.family.answer_label(name) for name in self.manual)
+
+    @property
+    def choice_label(self) -> str:
+        """The answer asked as multiple choice, as students read it."""
+        return self.problem.family.answer_label(self.problem.choice.answer) if self.problem.choice else ""
+
 
 @dataclass(frozen=True)
 class Category:
@@ -66,10 +77,12 @@ class Category:
 
 def draw_variants(bank: Bank, seed: int, slot: Slot, count: int) -> list[Problem]:
     """Up to `count` variants of a slot with distinct fingerprints (fewer when the bank
-    pins so much that fewer exist)."""
+    pins so much that fewer exist). The draws take a `one_of` slot's alternatives in
+    turn, so that a question category offers every alternative, not only the ones that
+    the export's pseudo-students happened to draw."""
     found: dict[str, Problem] = {}
     for index in range(count * ATTEMPTS_PER_VARIANT):
-        problem = draw_slot(bank, seed, f"export-{index}", slot)
+        problem = draw_slot(bank, seed, f"export-{index}", slot, alternative=index % len(slot.choices))
         found.setdefault(problem.fingerprint, problem)
         if len(found) == count:
             break
@@ -102,29 +115,42 @@ def blanks(problem: Problem) -> list[Blank]:
     for name, value in numbers.to_json(problem.solution.answers).items():
         if name == asked or problem.tolerance(name).kind == "manual":
             continue
-        elements = list(_elements(name, value))
+        elements = _elements(value, ())
         slips = [] if isinstance(value, list) else _slips(problem, name)
-        found += [_blank(problem, name, label, element, share / len(elements), slips)
-                  for label, element in elements]
+        found += [_blank(problem, name, position, element, share / len(elements), slips)
+                  for position, element in elements]
     return found
 
 
-def _elements(label: str, value: Any) -> list[tuple[str, Any]]:
-    """(label, scalar) pairs, row-major, positions counted from 1 as printed."""
+def _elements(value: Any, position: tuple[int, ...]) -> list[tuple[tuple[int, ...], Any]]:
+    """(position, scalar) pairs, row-major, positions counted from 1 as printed."""
     if not isinstance(value, list):
-        return [(label, value)]
-    return [pair for i, item in enumerate(value, 1) for pair in _elements(f"{label}[{i}]", item)]
+        return [(position, value)]
+    return [pair for i, item in enumerate(value, 1) for pair in _elements(item, (*position, i))]
 
 
-def _blank(problem: Problem, name: str, label: str, value: Any, points: Fraction,
+def position_words(position: tuple[int, ...]) -> str:
+    """Where an element sits, for the label students read: nothing for a scalar."""
+    if not position:
+        return ""
+    if len(position) == 1:
+        return f", entry {position[0]}"
+    if len(position) == 2:
+        return f", row {position[0]}, column {position[1]}"
+    return f", position ({', '.join(map(str, position))})"
+
+
+def _blank(problem: Problem, name: str, position: tuple[int, ...], value: Any, points: Fraction,
            slips: list[tuple[Fraction, str]]) -> Blank:
+    key = name + "".join(f"[{i}]" for i in position)
+    label = problem.family.answer_label(name) + position_words(position)
     number = as_number(value)
     if number is None:
-        return Blank(name, label, str(value), Fraction(0), points, [])
+        return Blank(name, key, label, str(value), Fraction(0), points, [])
     tolerance = problem.tolerance(name).bound(number)
     if tolerance == 0 and not numbers.terminates(number):
-        return Blank(name, label, str(number), Fraction(0), points, [])  # no decimal states 1/3 exactly
-    return Blank(name, label, number, tolerance, points, slips)
+        return Blank(name, key, label, str(number), Fraction(0), points, [])  # no decimal states 1/3 exactly
+    return Blank(name, key, label, number, tolerance, points, slips)
 
 
 def _slips(problem: Problem, name: str) -> list[tuple[Fraction, str]]:
@@ -149,4 +175,10 @@ def ceil_to(number: Fraction, digits: int) -> Fraction:
 
 def key_lines(problem: Problem) -> list[str]:
     """The answers as plain text lines for the feedback shown after an attempt."""
-    return [f"{name} = {readable(value)}" for name, value in numbers.to_json(problem.solution.answers).items()]
+    return [f"{capitalized(problem.family.answer_label(name))}: {readable(value)}"
+            for name, value in numbers.to_json(problem.solution.answers).items()]
+
+
+def capitalized(text: str) -> str:
+    """A label or a slip's words at the start of a sentence."""
+    return text[:1].upper() + text[1:]

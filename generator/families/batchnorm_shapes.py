@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .. import domain
 from ..draws import pick
 from ..family import Family, Option, Slip, Solution, register, strs_from
 from ..shapes import batchnorm_params
@@ -37,6 +38,14 @@ def _keep(input_shape: list[int], axes: str, kept: str) -> list[int]:
 class BatchnormShapes(Family):
     id = "batchnorm_shapes"
     title = "Shapes of the BatchNorm statistics for a given tensor layout"
+    answer_labels = {
+        "mean_shape": "the shape of the BatchNorm mean",
+        "var_shape": "the shape of the BatchNorm variance",
+        "reduce_dims": "the axes the BatchNorm statistics are computed over",
+        "values_per_stat": "the number of input values that enter each mean",
+        "trainable_params": "the number of trainable parameters of the BatchNorm layer",
+        "layernorm_shape": "the shape of the LayerNorm mean",
+    }
     options = {
         "layouts": Option(list(LAYOUTS), "input layouts to draw from: NC, NCHW, NHWC", strs_from(LAYOUTS)),
     }
@@ -102,15 +111,23 @@ class BatchnormShapes(Family):
                               "position of every sample enters the channel's mean", sp.Integer(shape[0])))
         return slips
 
+    def check_params(self, params: dict[str, Any]) -> list[str]:
+        layout, shape = params["layout"], params["input_shape"]
+        if problems := domain.choice("layout", layout, LAYOUTS):
+            return problems
+        if domain.shape(shape) != (len(layout),):
+            return [f"input_shape must give one size per axis of {layout}"]
+        # an axis of size 1 would hide which axes are pooled
+        return domain.each("input_shape", shape, lambda name, n: domain.integer(name, n, 2, 1024))
+
     def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
         shape, a = params["input_shape"], solution.answers
-        problems = []
-        if len(shape) != len(params["layout"]) or min(shape) < 2:
-            return ["input shape does not fit the layout, or has a trivial axis"]
+        if problems := self.check_params(params):
+            return problems
         named = dict(zip(params["layout"], shape, strict=True))
         kinds = [named[k] for k in "NCH" if k in named]
         if len(set(kinds)) < len(kinds) or named.get("W") in (named["N"], named["C"]):
-            problems.append("two different kinds of axes have the same size")
+            problems.append("input_shape gives two different kinds of axes the same size")
         if sp.prod(a["mean_shape"]) != solution.work["channels"] or len(a["mean_shape"]) != len(shape):
             problems.append("the statistics are not one per channel in a broadcastable shape")
         if a["values_per_stat"] * solution.work["channels"] != sp.prod(shape):

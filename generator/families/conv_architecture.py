@@ -238,6 +238,12 @@ def _figure(layers: list[Layer], rows: list[dict[str, Any]], per_row: int = 6) -
 class ConvArchitecture(Family):
     id = "conv_architecture"
     title = "Design a conv/pool stack for a target shape"
+    answer_labels = {
+        "layers": "the layers of your network",
+        "shapes": "the output shape of every layer",
+        "total_params": "the number of learnable parameters of your network",
+        "receptive_field": "the receptive field of one output unit",
+    }
     # Many networks are right and every answer describes the student's own network, so
     # a person grades them; the key's values are one correct instance.
     tolerances = {"layers": MANUAL, "shapes": MANUAL, "total_params": MANUAL, "receptive_field": MANUAL}
@@ -305,6 +311,9 @@ class ConvArchitecture(Family):
     def slips(self, params: dict[str, Any], solution: Solution) -> list[Slip]:
         layers, input_shape = solution.answers["layers"], params["input"]
         convs = [layer for layer in layers if layer["type"] == "Conv2d"]
+        sides = [input_shape[1]] + [shape[1] for shape in shapes_through(layers, input_shape)]
+        # Rounding up differs from flooring only where a pool sees an odd side.
+        odd_pool = any(side % 2 for side, layer in zip(sides, layers, strict=False) if layer["type"] == "MaxPool2d")
         return [
             Slip("total_params", "no_bias", "you counted the weights but left out the biases (one per filter)",
                  sp.Integer(sum(c["kernel_size"] ** 2 * c["in_channels"] * c["out_channels"] for c in convs))),
@@ -314,9 +323,10 @@ class ConvArchitecture(Family):
             Slip("shapes", "same_padding", "you kept the side unchanged at a convolution, as with 'same' padding; "
                  "without padding a k x k conv takes n to n-k+1",
                  shapes_with(input_shape, layers, lambda n, k: n, lambda n: n // 2)),
-            Slip("shapes", "ceil_pool", "you rounded up at a pool on an odd side; max pooling floors "
-                 "(the last row and column are dropped)",
-                 shapes_with(input_shape, layers, lambda n, k: n - k + 1, lambda n: (n + 1) // 2)),
+            *([Slip("shapes", "ceil_pool", "you rounded up at a pool on an odd side; max pooling floors "
+                    "(the last row and column are dropped)",
+                    shapes_with(input_shape, layers, lambda n, k: n - k + 1, lambda n: (n + 1) // 2))]
+              if odd_pool else []),
             Slip("receptive_field", "no_jump", "you added k-1 per layer without multiplying by the product of "
                  "the strides before it; after a pool one step is two input pixels",
                  sp.Integer(field_without_jumps(layers))),
@@ -324,9 +334,19 @@ class ConvArchitecture(Family):
                  "also widens the field", sp.Integer(field_of_convs_only(layers))),
         ]
 
+    def check_params(self, params: dict[str, Any]) -> list[str]:
+        # the options' own validators: a pinned shape or kernel set obeys what a bank may set
+        problems = []
+        for name in ("input", "target", "kernel_sizes"):
+            try:
+                self.options[name].validate(params[name])
+            except (TypeError, ValueError) as exc:
+                problems.append(f"{name}: {exc}")
+        return problems
+
     def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
         a, input_shape = solution.answers, params["input"]
-        layers, problems = a["layers"], []
+        layers, problems = a["layers"], self.check_params(params)
         if not layers or layers[0]["type"] != "Conv2d":
             problems.append("the stack does not begin with a convolution")
         for before, layer in zip(layers, layers[1:], strict=False):

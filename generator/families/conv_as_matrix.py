@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .. import domain
 from ..draws import pick
 from ..errors import InfeasibleError
 from ..family import Family, Option, Slip, Solution, int_in, ints_from, register
@@ -86,6 +87,12 @@ def _kernel(rng: np.random.Generator, size: int, limit: int, asymmetric: bool) -
 class ConvAsMatrix(Family):
     id = "conv_as_matrix"
     title = "A 1-D convolution as a matrix, and its backward pass"
+    answer_labels = {
+        "A": "the matrix A of the convolution",
+        "B": "the matrix B of the backward pass",
+        "output_length": "the length of each output channel",
+        "grad_input": "the gradient dL/dx",
+    }
     options = {
         "in_channels": Option([1, 2], "input channel counts to draw from", ints_from(range(1, 4))),
         "out_channels": Option([1, 2], "output channel counts to draw from", ints_from(range(1, 4))),
@@ -163,17 +170,34 @@ class ConvAsMatrix(Family):
                               "are not inputs, so their columns drop out", _matrix(weight, n + 2 * p, 0)))
         return slips
 
+    def check_params(self, params: dict[str, Any]) -> list[str]:
+        weight, n, p = params["weight"], params["input_length"], params["padding"]
+        problems = [*domain.integer("input_length", n, 2, 8), *domain.integer("padding", p, 0, 2)]
+        size = domain.shape(weight)
+        if size is None or len(size) != 3 or size[0] > 3 or size[1] > 3 or not 2 <= size[2] <= 4:
+            return [*problems, "weight must be [out_channels][in_channels][kernel taps] with 1 to 3 channels "
+                    "each and 2 to 4 taps"]
+        problems += domain.each("weight", weight, lambda name, v: domain.integer(name, v, -5, 5))
+        if problems:
+            return problems
+        if p >= size[2]:
+            return [f"padding must be smaller than the kernel ({size[2]} taps)"]
+        m = conv_output_size(n, size[2], p)
+        if m < 2:
+            return [f"input_length {n} with padding {p} leaves fewer than two output positions for a kernel of "
+                    f"{size[2]} taps"]
+        if domain.shape(params["grad_output"]) != (size[0], m):
+            return [f"grad_output must have {size[0]} row(s) of {m}: one per output channel and position"]
+        return domain.each("grad_output", params["grad_output"], lambda name, v: domain.integer(name, v, -5, 5))
+
     def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
         a, w = solution.answers["A"], solution.work
-        problems = []
-        if solution.answers["output_length"] < 2:
-            problems.append("fewer than two output positions")
+        problems = self.check_params(params)
         if w["cols"] > MAX_SIDE or w["rows"] > MAX_SIDE:
-            problems.append("a matrix is too wide for the page")
-        if not (w["back_pad"] >= 0 and w["kernel"] >= 2):
-            problems.append("padding must be smaller than the kernel")
+            problems.append(f"weight and input_length give a matrix wider than the page: in_channels x input_length "
+                            f"and out_channels x output length must be at most {MAX_SIDE}")
         if all(row == row[::-1] for kernels in params["weight"] for row in kernels):
-            problems.append("every kernel is a palindrome, so flipping cannot be told apart")
+            problems.append("weight: every kernel is a palindrome, so flipping cannot be told apart")
         if any(not any(row) for row in a) or any(not any(col) for col in zip(*a, strict=True)):
             problems.append("an output ignores all inputs or an input reaches no output")
         return problems

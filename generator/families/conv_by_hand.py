@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .. import domain
 from ..draws import pick
 from ..errors import InfeasibleError
 from ..family import Family, Option, Slip, Solution, ints_from, one_of, register
@@ -52,6 +53,7 @@ def _geometries(options: dict[str, Any]) -> list[tuple[int, int, int, int]]:
 class ConvByHand(Family):
     id = "conv_by_hand"
     title = "A convolution computed by hand"
+    answer_labels = {"Y": "the output Y", "output_shape": "the shape of the output Y"}
     options = {
         "kernel_sizes": Option([2, 3], "kernel sizes (2 or 3)", ints_from([2, 3])),
         "strides": Option([1, 2], "strides (1 or 2)", ints_from([1, 2])),
@@ -125,16 +127,33 @@ class ConvByHand(Family):
                               "the same border on every side", _cross_correlate(x, kernel, s, p, 0)))
         return slips
 
+    def check_params(self, params: dict[str, Any]) -> list[str]:
+        x, kernel, s, p = params["X"], params["K"], params["stride"], params["padding"]
+        # padding below the kernel size (2 or 3): no window lies entirely in the padding
+        problems = [*domain.integer_in("stride", s, [1, 2]), *domain.integer_in("padding", p, [0, 1])]
+        if domain.shape(x) not in [(n, n) for n in INPUT_SIDES]:
+            problems.append(f"X must be a square matrix of {INPUT_SIDES.start} to {INPUT_SIDES.stop - 1} rows")
+        else:
+            problems += domain.each("X", x, lambda name, v: domain.integer(name, v, -9, 9))
+        if domain.shape(kernel) not in [(2, 2), (3, 3)]:
+            problems.append("K must be a 2x2 or 3x3 matrix")
+        elif kernel != [[sp.Rational(1, len(kernel) ** 2)] * len(kernel)] * len(kernel):  # else an averaging kernel
+            problems += domain.each("K", kernel, lambda name, v: domain.integer(name, v, -9, 9))
+        if problems:
+            return problems
+        n, k = len(x), len(kernel)
+        if (n + 2 * p - k) % s:
+            return [f"X ({n}x{n}) padded by {p} does not fit whole {k}x{k} windows of K at stride {s}"]
+        side = conv_output_size(n, k, p, s)
+        if side not in OUTPUT_SIDES:
+            return [f"X, K, stride and padding give a {side}x{side} output; hand work needs 2x2 or 3x3"]
+        return []
+
     def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
         x, kernel, s, p = params["X"], params["K"], params["stride"], params["padding"]
-        n, k = len(x), len(kernel)
-        problems = []
-        if solution.work["span"] % s:
-            problems.append("the windows do not tile the padded input exactly")
-        if solution.answers["output_shape"] != [conv_output_size(n, k, p, s)] * 2:
+        problems = self.check_params(params)
+        if solution.answers["output_shape"] != [conv_output_size(len(x), len(kernel), p, s)] * 2:
             problems.append("output shape disagrees with the conv formula")
-        if not p < k:
-            problems.append("a window could lie entirely in the padding")
         if all(v == 0 for row in kernel for v in row):
-            problems.append("all-zero kernel")
+            problems.append("K must not be all zeros")
         return problems

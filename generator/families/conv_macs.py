@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .. import domain
 from ..draws import pick
 from ..family import Family, Option, Slip, Solution, boolean, ints_from, register
 from ..shapes import conv_macs, conv_params
@@ -18,15 +19,23 @@ from ..tolerance import half_unit
 # Channel counts and map sides of real CNN stages; a calculator is enough for the products.
 CHANNELS = [16, 24, 32, 48, 64, 96, 128, 192, 256]
 MAP_SIDES = [7, 14, 28, 56]
+KERNELS = [3, 5, 7]  # odd, so that "same" padding keeps the map size
 
 
 @register
 class ConvMacs(Family):
     id = "conv_macs"
     title = "Cost of a standard versus a depthwise separable convolution"
+    answer_labels = {
+        "macs_standard": "the MACs of the standard convolution",
+        "params_standard": "the number of weights of the standard convolution",
+        "macs_separable": "the MACs of the depthwise separable pair",
+        "params_separable": "the number of weights of the depthwise separable pair",
+        "saving_ratio": "the factor by which the separable version cuts the MACs",
+    }
     tolerances = {"saving_ratio": half_unit(2)}  # the key gives the ratio as about x.yz
     options = {
-        "kernel_sizes": Option([3, 5], "kernel sizes k to draw from", ints_from([3, 5, 7])),
+        "kernel_sizes": Option([3, 5], "kernel sizes k to draw from", ints_from(KERNELS)),
         "channels": Option(CHANNELS, "channel counts C_in and C_out are drawn from",
                            ints_from(range(2, 2049))),
         "map_sides": Option(MAP_SIDES, "sides of the output feature map", ints_from(range(1, 257))),
@@ -96,12 +105,19 @@ class ConvMacs(Family):
                  "asked for is standard over separable", 1 / solution.answers["saving_ratio"]),
         ]
 
+    def check_params(self, params: dict[str, Any]) -> list[str]:
+        # k >= 2 and C_out >= 2: only then does the separable convolution save work
+        return [*domain.integer("in_channels", params["in_channels"], 2, 2048),
+                *domain.integer("out_channels", params["out_channels"], 2, 2048),
+                *domain.integer_in("kernel_size", params["kernel_size"], KERNELS),
+                *domain.integer("height", params["height"], 1, 256),
+                *domain.integer("width", params["width"], 1, 256)]
+
     def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
+        if problems := self.check_params(params):
+            return problems
         c_in, c_out, k, h, w = _unpack(params)
         a = solution.answers
-        problems = []
-        if k < 2 or c_out < 2:
-            problems.append("a separable convolution only saves work for k >= 2 and C_out >= 2")
         if a["macs_separable"] >= a["macs_standard"]:
             problems.append("the separable convolution is not cheaper")
         # Each weight is used once per output position, for both layers.

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .. import domain
 from ..draws import pick
 from ..errors import InfeasibleError
 from ..family import Family, Option, Slip, Solution, boolean, ints_from, register
@@ -43,6 +44,12 @@ def _o_range(base: int, stride: int, lowest: int) -> tuple[int, int]:
 class ConvOutputSize(Family):
     id = "conv_output_size"
     title = "Output size of a dilated convolution"
+    answer_labels = {
+        "output_size": "the height (= width) of the output",
+        "effective_kernel": "the span of one dilated kernel window",
+        "compare_output_size": "the output size with the new dilation",
+        "compare_effective_kernel": "the kernel window's span with the new dilation",
+    }
     options = {
         "kernel_sizes": Option([3, 5, 7], "kernel sizes k that may be drawn", ints_from(range(1, 12))),
         "strides": Option([1, 2], "strides that may be drawn", ints_from(range(1, 5))),
@@ -59,13 +66,29 @@ class ConvOutputSize(Family):
         dilations = options["dilations"]
         if options["compare"] and len(dilations) < 2:
             raise InfeasibleError("comparing two dilations needs at least two dilations")
-        k, s = pick(rng, options["kernel_sizes"]), pick(rng, strides)
+        # The larger dilation widens the window by (d' - d)(k - 1) pixels; the output shrinks
+        # only if that is more than the remainder r (at least 1 when flooring).
+        need = 2 if options["flooring"] else 1
+        spread = max(dilations) - min(dilations)
+        kernels = [k for k in options["kernel_sizes"] if (k - 1) * spread >= need] if options["compare"] \
+            else options["kernel_sizes"]
+        if not kernels:
+            raise InfeasibleError("no kernel size is large enough for the larger dilation to shrink the output"
+                                  f"{' by more than the remainder' if options['flooring'] else ''}",
+                                  hint="allow larger kernels or dilations further apart")
+        k, s = pick(rng, kernels), pick(rng, strides)
         if options["compare"]:
-            d, d_compare = sorted(int(x) for x in rng.choice(dilations, size=2, replace=False))
+            pairs = [(a, b) for a in dilations for b in dilations if a < b and (b - a) * (k - 1) >= need]
+            if len(pairs) * 2 == len(dilations) * (len(dilations) - 1):  # every pair will do
+                d, d_compare = sorted(int(x) for x in rng.choice(dilations, size=2, replace=False))
+            else:
+                d, d_compare = pick(rng, pairs)
         else:
             d, d_compare = pick(rng, dilations), None
         p = int(rng.integers(0, (k - 1) // 2 + 1))  # at most "same" padding, so p < k
-        r = int(rng.integers(1, s)) if options["flooring"] else 0
+        # r < (d' - d)(k - 1), so that the comparison's output is smaller
+        widening = (d_compare - d) * (k - 1) if d_compare else s
+        r = int(rng.integers(1, min(s, widening))) if options["flooring"] else 0
         # n = (o-1)s + e - 2p + r by construction; the larger dilation still leaves 2 outputs
         base = effective_kernel(k, d) - 2 * p + r
         widest = effective_kernel(k, d_compare or d)
@@ -105,13 +128,19 @@ class ConvOutputSize(Family):
             ]
         return slips
 
+    def check_params(self, params: dict[str, Any]) -> list[str]:
+        k, d = params["kernel_size"], params["dilation"]
+        problems = [*domain.integer("input_size", params["input_size"], MIN_INPUT, MAX_INPUT),
+                    *domain.integer("kernel_size", k, 1, 11), *domain.integer("stride", params["stride"], 1, 4),
+                    *domain.integer("dilation", d, 1, 6)]
+        if not problems:  # at most "same" padding, so that the padding never outgrows the kernel
+            problems += domain.integer("padding", params["padding"], 0, (k - 1) // 2)
+        if "compare_dilation" in params and not problems:
+            problems += domain.integer("compare_dilation", params["compare_dilation"], d + 1, 6)
+        return problems
+
     def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
-        n, k, p = params["input_size"], params["kernel_size"], params["padding"]
-        problems = []
-        if not MIN_INPUT <= n <= MAX_INPUT:
-            problems.append(f"input size {n} outside {MIN_INPUT}..{MAX_INPUT}")
-        if 2 * p > k - 1:
-            problems.append("padding larger than 'same' padding")
+        problems = self.check_params(params)
         parts = [solution.work[x] for x in ("a", "b") if x in solution.work]
         for part in parts:
             if part["output"] < 2:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .. import domain
 from ..draws import pick
 from ..family import Family, Option, Slip, Solution, ints_from, one_of, register
 from ..shapes import conv_params
@@ -21,6 +22,12 @@ INPUT_SIZES = [28, 32, 56, 64, 112, 224]
 class ConvParams(Family):
     id = "conv_params"
     title = "Parameters of a convolutional layer"
+    answer_labels = {
+        "params": "the number of learnable parameters of the layer",
+        "weights": "the number of weights",
+        "biases": "the number of biases",
+        "params_double_input": "the number of parameters on the larger feature maps",
+    }
     options = {
         "channels": Option([3, 16, 32, 64, 128, 256], "channel counts C_in and C_out are drawn from "
                            "(two different ones)", ints_from(range(1, 2049), min_len=2)),
@@ -69,12 +76,18 @@ class ConvParams(Family):
                               "bias=False", solution.answers["weights"] + c_out))
         return slips
 
+    def check_params(self, params: dict[str, Any]) -> list[str]:
+        c_in, c_out, k = params["in_channels"], params["out_channels"], params["kernel_size"]
+        problems = [*domain.integer("in_channels", c_in, 1, 2048), *domain.integer("out_channels", c_out, 1, 2048),
+                    *domain.integer("kernel_size", k, 1, 11)]
+        if not problems:
+            problems += domain.integer("input_size", params["input_size"], k + 1, 1024)
+        if not problems and c_in == c_out:
+            problems.append("in_channels and out_channels must differ: equal counts hide which one the biases follow")
+        return problems
+
     def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
-        problems = []
-        if params["in_channels"] == params["out_channels"]:
-            problems.append("equal channel counts hide which one the biases follow")
-        if params["kernel_size"] >= params["input_size"]:
-            problems.append("kernel as large as the input")
+        problems = self.check_params(params)
         if solution.answers["params"] != solution.answers["weights"] + solution.answers["biases"]:
             problems.append("weights and biases do not add up")
         return problems

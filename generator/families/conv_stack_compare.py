@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .. import domain
 from ..draws import pick
 from ..family import Family, Option, Slip, Solution, ints_from, register
 from ..shapes import Layer, conv_params, receptive_field, total_params
@@ -24,6 +25,13 @@ def _convs(channels: int, kernel: int, depth: int) -> list[Layer]:
 class ConvStackCompare(Family):
     id = "conv_stack_compare"
     title = "Stacked small convolutions versus one large convolution"
+    answer_labels = {
+        "receptive_field": "the receptive field of the stack",
+        "params_stack": "the number of parameters of the stack",
+        "params_single": "the number of parameters of the single convolution",
+        "ratio": "the stack's parameters as a fraction of the single convolution's",
+        "extra_nonlinearities": "the number of extra non-linearities of the stack",
+    }
     tolerances = {"ratio": half_unit(3)}  # the key gives the ratio as a percentage with one decimal
     options = {
         "channels": Option([16, 32, 64, 128, 256], "channel counts C that may be drawn", ints_from(range(1, 1025))),
@@ -62,9 +70,14 @@ class ConvStackCompare(Family):
                  "n(k-1)+1, not the sum n*k of the kernel sizes", (n * k) ** 2 * c * c),
         ]
 
+    def check_params(self, params: dict[str, Any]) -> list[str]:
+        return [*domain.integer("channels", params["channels"], 1, 1024),
+                *domain.integer("kernel_size", params["kernel_size"], 2, 7),
+                *domain.integer("depth", params["depth"], 2, 6)]
+
     def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
         a = solution.answers
-        problems = []
+        problems = self.check_params(params)
         if a["params_stack"] >= a["params_single"]:
             problems.append("the stack is not cheaper than the single convolution")
         if a["receptive_field"] != params["depth"] * (params["kernel_size"] - 1) + 1:

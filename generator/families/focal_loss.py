@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .. import domain
 from ..draws import pick
 from ..family import Family, Option, Slip, Solution, int_in, ints_from, one_of, register
 from ..numbers import significant, terminates
@@ -27,6 +28,10 @@ DIGITS = 4  # significant digits shown for the logarithmic losses
 class FocalLoss(Family):
     id = "focal_loss"
     title = "Focal-loss multipliers for hard and easy examples"
+    answer_labels = {
+        "multipliers": "the focal-loss multiplier of each anchor",
+        "hard_easy_ratio": "how many times larger the hardest anchor's multiplier is than the easiest's",
+    }
     tolerances = {"hard_easy_ratio": half_unit(2)}  # the key gives the ratio as about x.yz
     options = {
         "gammas": Option([2, 3], "focusing parameters gamma to draw from", ints_from(range(1, 6))),
@@ -78,15 +83,27 @@ class FocalLoss(Family):
                  1 / ratio),
         ]
 
-    def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
-        probabilities, multipliers = params["p_t"], solution.answers["multipliers"]
-        problems = []
-        if len(set(probabilities)) != len(probabilities) or not all(0 < p < 1 for p in probabilities):
-            problems.append("the p_t must be distinct probabilities strictly between 0 and 1")
+    def check_params(self, params: dict[str, Any]) -> list[str]:
+        probabilities = params["p_t"]
+        # an integer gamma keeps the multipliers exact; the grid keeps them short decimals
+        problems = domain.integer("gamma", params["gamma"], 1, 5)
+        if domain.shape(probabilities) not in [(n,) for n in range(2, 6)]:
+            return [*problems, "p_t must be a list of 2 to 5 probabilities"]
+        problems += domain.each("p_t", probabilities,
+                                lambda name, p: domain.decimal(name, p, 0, 1, 2, above=True, below=True))
+        if problems:
+            return problems
+        if any((p * 20).q != 1 for p in probabilities):
+            problems.append("p_t must be multiples of 0.05")
+        if any(a >= b for a, b in zip(probabilities, probabilities[1:], strict=False)):
+            problems.append("p_t must be increasing, from the hardest example to the easiest")
         if not probabilities[0] < sp.Rational(1, 2) < probabilities[-1]:
-            problems.append("no hard (p_t < 1/2) and easy (p_t > 1/2) example to compare")
+            problems.append("p_t needs a hard (p_t < 0.5) and an easy (p_t > 0.5) example to compare")
+        return problems
+
+    def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
+        multipliers = solution.answers["multipliers"]
+        problems = self.check_params(params)
         if any(a <= b for a, b in zip(multipliers[:-1], multipliers[1:], strict=True)):
             problems.append("the multipliers do not fall as p_t grows")
-        if params["gamma"] < 1 or int(params["gamma"]) != params["gamma"]:
-            problems.append("gamma must be a positive integer for exact multipliers")
         return problems

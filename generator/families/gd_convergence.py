@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .. import domain
 from ..draws import pick
 from ..errors import InfeasibleError
 from ..family import Family, Option, Slip, Solution, boolean, int_in, register
@@ -53,6 +54,12 @@ def _eigenvector(a: sp.Integer, b: sp.Integer, lam: sp.Integer) -> list[sp.Integ
 class GdConvergence(Family):
     id = "gd_convergence"
     title = "Step sizes for which gradient descent converges on a quadratic"
+    answer_labels = {
+        "eigenvalues": "the eigenvalues of A",
+        "lr_max": "the bound on the learning rate below which gradient descent converges",
+        "lr_best": "the learning rate that shrinks the error fastest",
+        "rate": "the factor by which the error shrinks per step at that learning rate",
+    }
     options = {
         "max_entry": Option(6, "largest absolute value of an entry of A", int_in(1, 12)),
         "fastest": Option(True, "also ask for the fastest learning rate and its contraction factor", boolean),
@@ -68,13 +75,15 @@ class GdConvergence(Family):
             )
         a, b, d, _, _ = pick(rng, candidates)
         sign = 1 if rng.integers(2) else -1
-        return {"A": [[sp.Integer(a), sp.Integer(sign * b)], [sp.Integer(sign * b), sp.Integer(d)]]}
+        params = {"A": [[sp.Integer(a), sp.Integer(sign * b)], [sp.Integer(sign * b), sp.Integer(d)]]}
+        # without part (d) its answers are neither asked nor graded
+        return params if options["fastest"] else params | {"fastest": False}
 
     def solve(self, params: dict[str, Any]) -> Solution:
         (a, b), (_, d) = params["A"]
         trace, det = a + d, a * d - b * b
         disc = trace**2 - 4 * det
-        root = sp.sqrt(disc)  # a perfect square for every drawn A; check() verifies it
+        root = sp.sqrt(disc)  # a perfect square for every drawn A; check_params() verifies it
         lam_min, lam_max = (trace - root) / 2, (trace + root) / 2
         lr_max = 1 / lam_max
         v_max = _eigenvector(a, b, lam_max)
@@ -84,8 +93,8 @@ class GdConvergence(Family):
             answers={
                 "eigenvalues": [lam_min, lam_max],
                 "lr_max": lr_max,
-                "lr_best": 1 / (lam_min + lam_max),
-                "rate": (lam_max - lam_min) / (lam_max + lam_min),
+                **({"lr_best": 1 / (lam_min + lam_max), "rate": (lam_max - lam_min) / (lam_max + lam_min)}
+                   if params.get("fastest", True) else {}),
             },
             work={
                 "trace": trace,
@@ -117,18 +126,29 @@ class GdConvergence(Family):
                  "direction (largest eigenvalue) is the first to diverge", 1 / lam_min),
             Slip("eigenvalues", "hessian_eigenvalues", "you gave the eigenvalues of the Hessian 2A, not of A",
                  [2 * lam_min, 2 * lam_max]),
-            Slip("lr_best", "best_without_two", "you dropped the factor 2 of the gradient in the optimal rate",
-                 2 / (lam_min + lam_max)),
-        ]
+        ] + ([Slip("lr_best", "best_without_two", "you dropped the factor 2 of the gradient in the optimal rate",
+                   2 / (lam_min + lam_max))] if "lr_best" in solution.answers else [])
+
+    def check_params(self, params: dict[str, Any]) -> list[str]:
+        matrix = params["A"]
+        if domain.shape(matrix) != (2, 2):
+            return ["A must be a 2x2 matrix"]
+        if problems := domain.each("A", matrix, lambda name, v: domain.integer(name, v, -12, 12)):
+            return problems
+        (a, b), (c, d) = matrix
+        if b != c:
+            return ["A must be symmetric"]
+        if b == 0:
+            return ["A must have a nonzero off-diagonal entry (the eigenvalues of a diagonal A can be read off)"]
+        disc = (a - d) ** 2 + 4 * b * b
+        if a <= 0 or a * d <= b * b or math.isqrt(disc) ** 2 != disc:
+            return ["A must be positive definite with integer eigenvalues"]
+        return []
 
     def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
-        (a, b), (c, d) = params["A"]
+        (a, b), (_, d) = params["A"]
         lam_min, lam_max = solution.answers["eigenvalues"]
-        problems = []
-        if b != c:
-            problems.append("A is not symmetric")
-        if b == 0:
-            problems.append("A is diagonal, the eigenvalues can be read off")
+        problems = self.check_params(params)
         if not (isinstance(lam_min, sp.Integer) and isinstance(lam_max, sp.Integer)):
             problems.append("the eigenvalues are not integers")
         elif not 0 < lam_min < lam_max:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .. import domain
 from ..draws import pick
 from ..family import Family, Option, Slip, Solution, ints_from, register
 from ..shapes import conv_macs
@@ -34,6 +35,12 @@ MAP_SIDES = [7, 14, 28]
 class InceptionModule(Family):
     id = "inception_module"
     title = "Inception module: concatenated width and the saving of 1x1 reductions"
+    answer_labels = {
+        "out_channels": "the number of channels the module outputs",
+        "macs_direct": "the MACs of the direct convolution",
+        "macs_reduced": "the MACs with the 1x1 reduction",
+        "saving_ratio": "the factor by which the reduction cuts the cost",
+    }
     tolerances = {"saving_ratio": half_unit(2)}  # the key gives the ratio as about x.yz
     options = {
         "in_channels": Option(IN_CHANNELS, "channel counts C_in of the module input",
@@ -105,14 +112,26 @@ class InceptionModule(Family):
                  "direct over reduced", 1 / solution.answers["saving_ratio"]),
         ]
 
+    def check_params(self, params: dict[str, Any]) -> list[str]:
+        c_in, c_out = params["in_channels"], params["out_channels"]
+        problems = [*domain.integer("in_channels", c_in, 2, 1024), *domain.integer("out_channels", c_out, 2, 1024),
+                    *domain.integer_in("kernel_size", params["kernel_size"], [3, 5, 7]),
+                    *domain.integer("height", params["height"], 1, 112),
+                    *domain.integer("width", params["width"], 1, 112)]
+        if domain.shape(params["branch_widths"]) != (4,):
+            problems.append("branch_widths must list the widths of the four branches")
+        else:
+            problems += domain.each("branch_widths", params["branch_widths"],
+                                    lambda name, v: domain.integer(name, v, 1, 1024))
+        if not problems:  # the 1x1 reduction must narrow the input and feed a wider k x k convolution
+            problems += domain.integer("reduce_channels", params["reduce_channels"], 1, min(c_in, c_out) - 1)
+        return problems
+
     def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
+        if problems := self.check_params(params):
+            return problems
         c_in, c_out, r, k, h, w = _cost_params(params)
         a = solution.answers
-        problems = []
-        if len(params["branch_widths"]) != 4 or min(params["branch_widths"]) <= 0:
-            problems.append("an Inception module has four branches of positive width")
-        if not 0 < r < min(c_in, c_out):
-            problems.append("the 1x1 reduction must narrow the input")
         if a["macs_reduced"] >= a["macs_direct"]:
             problems.append("the reduction does not save work")
         if a["saving_ratio"] != sp.Rational(k * k * c_in * c_out, r * (c_in + k * k * c_out)):

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .. import domain
 from ..draws import pick
 from ..errors import InfeasibleError
 from ..family import Family, Option, Slip, Solution, boolean, int_in, ints_from, one_of, register
@@ -32,6 +33,7 @@ COLOURS = ["red", "blue", "green!50!black", "orange", "violet", "cyan!70!black",
 class PoolBackprop(Family):
     id = "pool_backprop"
     title = "Forward and backward pass through a pooling layer"
+    answer_labels = {"Y": "the output Y of the pooling layer", "grad_input": "the gradient dL/dX"}
     options = {
         "mode": Option("any", "pooling type: max, avg, or any (drawn)", one_of("max", "avg", "any")),
         "kernel_sizes": Option([2, 3], "window sides k to draw from", ints_from([2, 3, 4])),
@@ -116,19 +118,32 @@ class PoolBackprop(Family):
                               _backward(params, ROUTES["avg"], accumulate=False)))
         return slips
 
+    def check_params(self, params: dict[str, Any]) -> list[str]:
+        k, grad = params["kernel_size"], params["grad_output"]
+        problems = [*domain.choice("mode", params["mode"], ["max", "avg"]), *domain.integer("kernel_size", k, 2, 4)]
+        if not problems:  # a stride above the window would skip inputs
+            problems += domain.integer("stride", params["stride"], 1, k)
+        if domain.shape(grad) not in [(m, m) for m in OUTPUT_SIDES]:
+            problems.append("grad_output must be a 2x2 or 3x3 matrix, one entry per window")
+        else:  # a zero upstream gradient would hide where it goes
+            problems += domain.each("grad_output", grad, lambda name, g: domain.integer(
+                name, g, -GRAD_LIMIT, GRAD_LIMIT, nonzero=True))
+        if problems:
+            return problems
+        n = (len(grad) - 1) * params["stride"] + k
+        if domain.shape(params["X"]) != (n, n):
+            return [f"X must be {n}x{n}, so that the {len(grad)}x{len(grad)} windows of side {k} at stride "
+                    f"{params['stride']} tile it exactly"]
+        return domain.each("X", params["X"], lambda name, v: domain.integer(name, v, -99, 99))
+
     def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
-        x, k, s = params["X"], int(params["kernel_size"]), int(params["stride"])
-        m, n = solution.work["m"], solution.work["n"]
-        problems = []
-        if any(len(row) != n for row in x) or n != (m - 1) * s + k:
-            problems.append("the windows do not tile the input exactly")
-        if s > k:
-            problems.append("stride larger than the window skips inputs")
+        k = int(params["kernel_size"])
+        if problems := self.check_params(params):
+            return problems
         for window in solution.work["windows"]:
             if len(set(window["values"])) != k * k:
-                problems.append(f"window ({window['r']}, {window['c']}) has tied values")
-        if any(g == 0 for row in params["grad_output"] for g in row):
-            problems.append("a zero upstream gradient hides where it would go")
+                problems.append(f"X has tied values in window ({window['r']}, {window['c']}), so its maximum is "
+                                "ambiguous")
         # Both layers are linear in the routing: the gradient's total is conserved.
         if sum(sum(row) for row in solution.answers["grad_input"]) != solution.work["grad_total"]:
             problems.append("the input gradient does not add up to the output gradient")

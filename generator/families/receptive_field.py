@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .. import domain
 from ..draws import pick
 from ..family import Family, Option, Slip, Solution, ints_from, one_of, register
 from ..shapes import Layer, geometry, receptive_field, shapes_through
@@ -15,6 +16,9 @@ from ..shapes import Layer, geometry, receptive_field, shapes_through
 POOL_TYPES = {"max": "MaxPool2d", "avg": "AvgPool2d"}
 LABELS = {"Conv2d": "conv", "MaxPool2d": "max pool", "AvgPool2d": "avg pool"}
 FIRST_WIDTHS = [8, 16, 32]  # channels double after every conv, as in VGG-style stacks
+# The keys a layer may have: no padding (the statement says so; it does not change the field).
+KEYS = {"Conv2d": ("type", "in_channels", "out_channels", "kernel_size", "stride", "dilation"),
+        "MaxPool2d": ("type", "kernel_size", "stride"), "AvgPool2d": ("type", "kernel_size", "stride")}
 
 
 def _recursion(layers: list[Layer], *, use_stride: bool = True, use_dilation: bool = True,
@@ -44,6 +48,10 @@ def _conv(rng: np.random.Generator, options: dict[str, Any], c_in: int, c_out: i
 class ReceptiveField(Family):
     id = "receptive_field"
     title = "Receptive field of a convolutional stack"
+    answer_labels = {
+        "receptive_field": "the receptive field of one output unit",
+        "jump": "the shift, in input pixels, between neighbouring output units",
+    }
     options = {
         "convs": Option([2, 3], "numbers of convolutional layers that may be drawn", ints_from(range(1, 5))),
         "kernel_sizes": Option([3, 5, 7], "conv kernel sizes that may be drawn", ints_from(range(1, 12))),
@@ -93,16 +101,45 @@ class ReceptiveField(Family):
                               "kernel spans d(k-1)+1 pixels", _recursion(layers, use_dilation=False)))
         return slips
 
+    def check_params(self, params: dict[str, Any]) -> list[str]:
+        layers = params["layers"]
+        if not (isinstance(layers, list) and 1 <= len(layers) <= 10 and all(isinstance(x, dict) for x in layers)):
+            return ["layers must be a list of 1 to 10 layers"]
+        problems = []
+        for index, layer in enumerate(layers, 1):
+            name = f"layers[{index}]"
+            if type_problems := domain.choice(f"{name}.type", layer.get("type"), list(KEYS)):
+                problems += type_problems
+                continue
+            kind = layer["type"]
+            unknown = sorted(set(layer) - set(KEYS[kind]))
+            if unknown:
+                problems.append(f"{name}: a {kind} layer here has no {', '.join(unknown)}; its keys are "
+                                f"{', '.join(KEYS[kind])}")
+            if kind == "Conv2d":
+                problems += [*domain.integer(f"{name}.kernel_size", layer.get("kernel_size"), 1, 11),
+                             *domain.integer(f"{name}.stride", layer.get("stride", 1), 1, 3),
+                             *domain.integer(f"{name}.dilation", layer.get("dilation", 1), 1, 24),
+                             *domain.integer(f"{name}.in_channels", layer.get("in_channels"), 1, 1024),
+                             *domain.integer(f"{name}.out_channels", layer.get("out_channels"), 1, 1024)]
+            else:
+                kernel = layer.get("kernel_size")
+                problems += [*domain.integer(f"{name}.kernel_size", kernel, 2, 3),
+                             *domain.integer(f"{name}.stride", layer.get("stride", kernel), 1, 3)]
+        if problems:
+            return problems
+        convs = [layer for layer in layers if layer["type"] == "Conv2d"]
+        if any(a["out_channels"] != b["in_channels"] for a, b in zip(convs, convs[1:], strict=False)):
+            problems.append("layers: each convolution's in_channels must be the previous one's out_channels")
+        return problems
+
     def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
         layers, rows = params["layers"], solution.work["rows"]
-        problems = []
+        problems = self.check_params(params)
         field = solution.answers["receptive_field"]
         if field != 1 + sum(row["growth"] for row in rows):
             problems.append("the table's growth does not add up to the receptive field")
         # an input exactly one receptive field wide must give a single output unit
         if shapes_through(layers, [3, int(field), int(field)])[-1][1:] != [1, 1]:
-            problems.append("an input of one receptive field does not reduce to one unit")
-        convs = [layer for layer in layers if layer["type"] == "Conv2d"]
-        if any(a["out_channels"] != b["in_channels"] for a, b in zip(convs, convs[1:], strict=False)):
-            problems.append("channel counts do not chain")
+            problems.append("layers: an input of one receptive field does not reduce to one unit")
         return problems

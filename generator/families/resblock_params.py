@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .. import domain
 from ..draws import pick
 from ..errors import InfeasibleError
 from ..family import Family, Option, Slip, Solution, boolean, int_in, ints_from, one_of, register, strs_from
@@ -190,19 +191,28 @@ def _count(layers: list[Layer], *, bias: bool = True, bn_per_channel: int = 2, k
 class ResblockParams(Family):
     id = "resblock_params"
     title = "Parameters of residual-block designs"
+    answer_labels = {
+        **{f"params_{label}": f"the number of parameters of design {label}" for label in LABELS},
+        **{f"macs_{label}": f"the MACs of design {label}" for label in LABELS},
+        "fewer": "the design with fewer parameters",
+    }
     options = {
         "designs": Option(2, "how many designs to compare (one is always a bottleneck)", int_in(2, 3)),
         "kinds": Option(list(KINDS), "design kinds to draw from: single, basic, bottleneck (must include "
                         "bottleneck)", _kinds),
-        "channels": Option([32, 48, 64, 96, 128, 192, 256], "channels C of the block's input and output",
+        "channels": Option([32, 48, 64, 96, 128, 192, 256], "outer width C: the bottleneck's input and output "
+                           "channels, and every design's with plain_width 'outer'; designs of plain_width "
+                           "'inner' run at C/reduction",
                            ints_from(CHANNELS)),
         "reduction": Option([2, 4], "bottleneck reduction C/B (B = the bottleneck's inner width)",
                             ints_from(REDUCTIONS)),
         "kernel_sizes": Option([3, 5], "k of the k x k convolutions", ints_from(KERNELS)),
         "bias": Option("any", "convolution biases: true, false or 'any'", one_of(True, False, "any")),
         "order": Option("any", "'pre' (BN-ReLU-Conv), 'post' (Conv-BN-ReLU) or 'any'", one_of("pre", "post", "any")),
-        "plain_width": Option("any", "width of the non-bottleneck designs: 'outer' (C, like the block), 'inner' "
-                              "(B, the bottleneck's middle) or 'any'", one_of("outer", "inner", "any")),
+        "plain_width": Option("any", "width of the non-bottleneck designs: 'outer' (C, alternatives for the same "
+                              "block), 'inner' (B = C/reduction, the bottleneck's middle: blocks of different "
+                              "widths compared) or 'any'; 'outer' keeps every design at the given channels",
+                              one_of("outer", "inner", "any")),
         "macs": Option(True, "also ask for the convolutions' multiply-accumulates on a feature map", boolean),
         "sizes": Option([7, 8, 14, 16, 28, 32, 56], "side H = W of the feature map for the MAC part", ints_from(SIZES)),
     }
@@ -289,15 +299,51 @@ class ResblockParams(Family):
                                   sum((row["weights"] for row in _convs(design)), sp.Integer(0))))
         return found
 
+    def check_params(self, params: dict[str, Any]) -> list[str]:
+        channels, width, kernel = params["channels"], params["bottleneck_width"], params["kernel_size"]
+        problems = [*domain.integer("channels", channels, 2, 1024),
+                    *domain.integer_in("kernel_size", kernel, KERNELS),
+                    *domain.choice("order", params["order"], ("pre", "post")),
+                    *domain.choice("plain_width", params["plain_width"], ("outer", "inner"))]
+        if not problems:  # the bottleneck narrows the block
+            problems += domain.integer("bottleneck_width", width, 1, channels - 1)
+        if problems:
+            return problems
+        # The designs are the branches these parameters describe, so a pinned width, kernel or
+        # order is what the statement shows; a pinned design must agree with them.
+        branches = {kind: branch(kind, channels, width, kernel, params["bias"], params["order"],
+                                 params["plain_width"]) for kind in KINDS}
+        blocks = params["blocks"]
+        if not (isinstance(blocks, dict) and set(blocks) in (set(LABELS[:2]), set(LABELS))):
+            return ["blocks must map the labels A, B (and C) to designs"]
+        kinds = {label: next((kind for kind, layers in branches.items() if layers == blocks[label]), None)
+                 for label in blocks}
+        for label, kind in kinds.items():
+            if kind is None:
+                problems.append(f"blocks: design {label} is not a single, basic or bottleneck branch of the given "
+                                "channels, bottleneck_width, kernel_size, bias, order and plain_width")
+        if not problems and (len(set(kinds.values())) < len(kinds) or "bottleneck" not in kinds.values()):
+            problems.append("blocks must be designs of different kinds, one of them a bottleneck")
+        maps = params.get("feature_maps")
+        if maps is not None and not problems:
+            if not (isinstance(maps, dict) and set(maps) == set(blocks) and all(
+                    domain.shape(maps[label]) == (3,) and maps[label][0] == _in_channels(layers)
+                    and maps[label][1] == maps[label][2] for label, layers in blocks.items())):
+                problems.append("feature_maps must give each design its input shape [C, H, H]")
+            elif len({shape[1] for shape in maps.values()}) != 1:
+                problems.append("feature_maps must have the same side H for every design")
+            else:
+                problems += domain.integer("the side H of feature_maps", maps["A"][1], 1, 64)
+        return problems
+
     def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
-        problems = []
+        if problems := self.check_params(params):
+            return problems
         counts = {label: solution.answers[f"params_{label}"] for label in params["blocks"]}
         if len(set(counts.values())) != len(counts):
             problems.append(f"two designs have the same parameter count {counts}")
         if counts[solution.answers["fewer"]] != min(counts.values()):
             problems.append("'fewer' is not the design with the fewest parameters")
-        for label, layers in params["blocks"].items():
-            problems += [f"design {label}: {p}" for p in _chain_problems(layers)]
         for design in solution.work["designs"]:
             if "macs" in design:
                 # stride 1 and "same" padding: every weight is used at every position
@@ -310,21 +356,3 @@ class ResblockParams(Family):
             problems.append("two designs do the same number of MACs, so 'the least work' is ambiguous")
         return problems
 
-
-def _chain_problems(layers: list[Layer]) -> list[str]:
-    """Channels must chain through the branch and come back to the input width, so
-    that the identity skip can be added without a projection."""
-    problems = []
-    channels = start = _in_channels(layers)
-    for layer in layers:
-        if layer["type"] == "BatchNorm2d" and layer["num_features"] != channels:
-            problems.append(f"BatchNorm over {layer['num_features']} channels sees {channels}")
-        if layer["type"] == "Conv2d":
-            if layer["in_channels"] != channels:
-                problems.append(f"a conv expects {layer['in_channels']} channels but gets {channels}")
-            if layer["kernel_size"] % 2 == 0:
-                problems.append("an even kernel cannot keep the map size")
-            channels = layer["out_channels"]
-    if channels != start:
-        problems.append(f"the branch maps {start} to {channels} channels, so the skip cannot be added")
-    return problems

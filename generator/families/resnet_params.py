@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .. import domain
 from ..draws import pick
 from ..family import Family, Option, Slip, Solution, int_in, ints_from, one_of, register
 from ..numbers import rounded
@@ -134,6 +135,7 @@ def _draw_network(rng: np.random.Generator, options: dict[str, Any]) -> dict[str
 class ResnetParams(Family):
     id = "resnet_params"
     title = "Parameter count of a whole ResNet"
+    answer_labels = {"total_params": "the number of trainable parameters of the whole network"}
     options = {
         "preset": Option("none", "pin a well-known network (resnet18/34/50/101/152, cifar_resnet20, "
                          "cifar_bottleneck); the other options are then ignored", one_of("none", *PRESETS)),
@@ -175,17 +177,34 @@ class ResnetParams(Family):
                               "bottleneck at the full width instead of width/expansion", sp.Integer(full)))
         return slips
 
+    def check_params(self, params: dict[str, Any]) -> list[str]:
+        stages, expansion = params["stages"], params["expansion"]
+        problems = [*domain.integer("input_channels", params["input_channels"], 1, 16),
+                    *domain.integer("stem_channels", params["stem_channels"], 1, 4096),
+                    *domain.integer_in("stem_kernel", params["stem_kernel"], range(1, 12, 2)),
+                    *domain.integer("num_classes", params["num_classes"], 1, 100_000),
+                    *domain.integer_in("expansion", expansion, [1, 2, 4])]
+        if not isinstance(params["name"], str):
+            problems.append(f"name must be a text, got {domain.shown(params['name'])}")
+        if not problems and params["bottleneck"] != (expansion > 1):
+            problems.append("expansion must be above 1 for bottleneck blocks and 1 for basic blocks")
+        if not (isinstance(stages, list) and 2 <= len(stages) <= 6
+                and all(isinstance(s, dict) and set(s) == {"width", "blocks"} for s in stages)):
+            return [*problems, "stages must be a list of 2 to 6 stages, each with a width and a number of blocks"]
+        for index, stage in enumerate(stages, 1):
+            problems += [*domain.integer(f"stages[{index}].width", stage["width"], 1, 4096),
+                         *domain.integer(f"stages[{index}].blocks", stage["blocks"], 1, 50)]
+        if problems:
+            return problems
+        widths = [s["width"] for s in stages]
+        if any(a >= b for a, b in zip(widths, widths[1:], strict=False)):
+            problems.append("stages: the widths must increase from stage to stage")
+        if any(w % expansion for w in widths):
+            problems.append(f"stages: every width must be divisible by the expansion {expansion}")
+        return problems
+
     def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
-        widths = [s["width"] for s in params["stages"]]
-        net, problems = solution.work, []
-        if len(widths) < 2 or any(a >= b for a, b in zip(widths, widths[1:], strict=False)):
-            problems.append("stage widths must increase")
-        if any(s["blocks"] < 1 for s in params["stages"]):
-            problems.append("a stage has no block")
-        if params["bottleneck"] != (params["expansion"] > 1):
-            problems.append("bottleneck blocks need an expansion > 1, basic blocks expansion 1")
-        if any(w % params["expansion"] for w in widths):
-            problems.append("a width is not divisible by the expansion")
+        net, problems = solution.work, self.check_params(params)
         if net["projection_total"] == 0:
             problems.append("no block changes the channel count, so projections are never asked about")
         parts = net["stem"]["total"] + net["stages_total"] + net["head"]["total"]

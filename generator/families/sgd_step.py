@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .. import domain
 from ..draws import decimal, pick
 from ..family import Family, Option, Slip, Solution, boolean, int_in, register
 
@@ -24,6 +25,13 @@ MOMENTA = ["1/2", "9/10", "4/5"]
 class SgdStep(Family):
     id = "sgd_step"
     title = "One SGD step with and without weight decay"
+    answer_labels = {
+        "w_plain": "the weight after one plain SGD step",
+        "w_decay": "the weight after one step with weight decay",
+        "shrink_factor": "the shrink factor c",
+        "w_momentum_coupled": "the weight after two momentum steps with coupled weight decay",
+        "w_momentum_decoupled": "the weight after two momentum steps with decoupled weight decay",
+    }
     options = {
         "places": Option(2, "digits after the decimal point of w and the gradients", int_in(1, 2)),
         "momentum": Option(False, "add two momentum steps, coupled versus decoupled decay", boolean),
@@ -88,9 +96,22 @@ class SgdStep(Family):
                               "you ignored the velocity and took plain SGD steps", no_velocity))
         return slips
 
+    def check_params(self, params: dict[str, Any]) -> list[str]:
+        # A step size above 1 or a decay of 1 and more overshoot or flip the weight, and
+        # with c = 1 - lr*decay in (0, 1) the key's "shrinking towards zero" holds. Short
+        # decimals keep every answer a short terminating decimal.
+        problems = [*domain.decimal("lr", params["lr"], 0, 1, 3, above=True),
+                    *domain.decimal("weight_decay", params["weight_decay"], 0, 1, 3, above=True, below=True),
+                    *domain.decimal("w", params["w"], -10, 10, 2),
+                    *domain.decimal("grad", params["grad"], -10, 10, 2, nonzero=True)]
+        if "momentum" in params:
+            problems += [*domain.decimal("momentum", params["momentum"], 0, 1, 2, above=True, below=True),
+                         *domain.decimal("grad2", params["grad2"], -10, 10, 2, nonzero=True)]
+        return problems
+
     def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
         a = solution.answers
-        problems = []
+        problems = self.check_params(params)
         if a["w_plain"] == a["w_decay"]:
             problems.append("weight decay changes nothing")
         if a["w_decay"] != a["shrink_factor"] * params["w"] - params["lr"] * params["grad"]:

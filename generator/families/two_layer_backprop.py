@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .. import domain
 from ..draws import decimal, decimals, pick
 from ..errors import InfeasibleError
 from ..family import Family, Option, Slip, Solution, ints_from, register
@@ -111,6 +112,14 @@ def _forward(params: dict[str, Any]) -> tuple[Matrix, Matrix, Matrix, Vector]:
 class TwoLayerBackprop(Family):
     id = "two_layer_backprop"
     title = "Forward pass, loss and back-propagation through a two-layer ReLU network"
+    answer_labels = {
+        "y": "the outputs y",
+        "loss": "the loss L",
+        "grad_W1": "the gradient dL/dW(1)",
+        "grad_b1": "the gradient dL/db(1)",
+        "grad_w2": "the gradient dL/dw(2)",
+        "grad_b2": "the gradient dL/db(2)",
+    }
     options = {
         "samples": Option([3], "batch sizes N to draw from (2..4)", ints_from(range(2, 5))),
         "inputs": Option([4], "input dimensions D to draw from (2..4)", ints_from(range(2, 5))),
@@ -196,29 +205,43 @@ class TwoLayerBackprop(Family):
                               "which flips the sign of every gradient", scaled(a[name], sp.Integer(-1))))
         return slips
 
+    def check_params(self, params: dict[str, Any]) -> list[str]:
+        x_shape, w1_shape = domain.shape(params["X"]), domain.shape(params["W1"])
+        if x_shape not in [(n, d) for n in range(2, 5) for d in range(2, 5)]:
+            return ["X must be a matrix of 2 to 4 samples (rows) of 2 to 4 inputs"]
+        n, d = x_shape
+        if w1_shape not in [(h, d) for h in (2, 3)]:
+            return [f"W1 must be a matrix of 2 or 3 hidden units (rows) of {d} weights, one per input of X"]
+        h = w1_shape[0]
+        sizes = {"t": ((n,), f"{n} targets, one per sample"), "b1": ((h,), f"{h} biases, one per hidden unit"),
+                 "w2": ((h,), f"{h} weights, one per hidden unit"), "b2": ((), "a single number")}
+        problems = [f"{name} must be {text}" for name, (size, text) in sizes.items()
+                    if domain.shape(params[name]) != size]
+        if problems:
+            return problems
+        for name in ("X", "t", "W1", "b1", "w2", "b2"):
+            problems += domain.each(name, params[name], lambda entry, v: domain.decimal(entry, v, -1, 1, 1))
+        if 0 in params["w2"]:
+            problems.append("w2 must not contain 0: that hidden unit would be disconnected from the output")
+        if len({tuple(row) for row in params["X"]}) < n:
+            problems.append("X has two identical samples")
+        return problems
+
     def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
-        x, w1, w2 = params["X"], params["W1"], params["w2"]
-        problems = []
-        values = [*(v for row in x + w1 for v in row), *params["t"], *params["b1"], *w2, params["b2"]]
-        if any((v * 10).q != 1 or abs(v) > 1 for v in values):
-            problems.append("a value is not a one-decimal number in [-1, 1]")
-        if not (2 <= len(x) <= 4 and 2 <= len(x[0]) <= 4 and 2 <= len(w1) <= 3):
-            problems.append("batch, input or hidden size outside the allowed range")
-        if len({tuple(row) for row in x}) < len(x):
-            problems.append("two samples are identical")
-        if 0 in w2:
-            problems.append("a hidden unit is disconnected from the output")
+        w1, w2 = params["W1"], params["w2"]
+        if problems := self.check_params(params):
+            return problems
         z, mask = solution.work["Z"], solution.work["M"]
         if any(v == 0 for row in z for v in row):
-            problems.append("a pre-activation is exactly zero, where ReLU has no derivative")
+            problems.append("W1 and b1 make a pre-activation exactly zero, where ReLU has no derivative")
         for j, col in enumerate(transpose(mask)):
             if len(set(col)) < 2:
-                problems.append(f"hidden unit {j + 1} is active for all samples or for none")
+                problems.append(f"W1 and b1 make hidden unit {j + 1} active for all samples or for none")
         if 0 in solution.work["delta"]:
-            problems.append("an output equals its target, so that sample sends no error back")
+            problems.append("t: an output equals its target, so that sample sends no error back")
         a = solution.answers
         if a["grad_b2"] == 0:
-            problems.append("the output bias gradient is zero")
+            problems.append("t: the residuals sum to zero, so the output bias gradient is zero")
         # y - b2 is linear in w2 and, ReLU being positively homogeneous, of degree 1 in
         # (W1, b1) jointly; by Euler's theorem both sums below equal Σ δ_k (y_k - b2).
         first = sum(wij * gij for wr, gr in zip(w1, a["grad_W1"], strict=True) for wij, gij in zip(wr, gr, strict=True))

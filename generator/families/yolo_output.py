@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .. import domain
 from ..draws import pick
 from ..family import Family, Option, Slip, Solution, ints_from, register
 
@@ -19,6 +20,11 @@ BOX_NUMBERS = 5  # x, y, w, h and the confidence of one box
 class YoloOutput(Family):
     id = "yolo_output"
     title = "Size of a YOLO detector's output tensor"
+    answer_labels = {
+        "per_cell": "the number of values one grid cell predicts",
+        "output_size": "the number of values in the output tensor",
+        "boxes_total": "the number of candidate boxes per image",
+    }
     options = {
         "grid_sizes": Option([7, 13, 19], "grid sides S to draw from", ints_from(range(1, 33))),
         # At least two boxes by default: with B = 1 forgetting B gives the right count.
@@ -59,12 +65,14 @@ class YoloOutput(Family):
             Slip("boxes_total", "one_side", "you multiplied by S once; the grid has S x S cells", s * b),
         ]
 
+    def check_params(self, params: dict[str, Any]) -> list[str]:
+        return [*domain.integer("S", params["S"], 1, 32), *domain.integer("B", params["B"], 1, 6),
+                *domain.integer("C", params["C"], 1, 1000)]
+
     def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
-        s, b, c = params["S"], params["B"], params["C"]
+        c = params["C"]
         a = solution.answers
-        problems = []
-        if min(s, b, c) < 1:
-            problems.append("S, B and C must be positive")
+        problems = self.check_params(params)
         if a["output_size"] != a["per_cell"] * solution.work["cells"] or a["output_size"] <= a["boxes_total"]:
             problems.append("output size is not cells times numbers per cell")
         if (a["per_cell"] - c) % BOX_NUMBERS:
