@@ -203,7 +203,11 @@ def _integer(number: sp.Rational) -> int:
 def problem_for(choice: Choice, seed: int) -> Problem:
     """A bank problem: drawn and solved, with the bank's tolerances and, for `format:
     choice`, its multiple-choice options."""
-    problem = make_problem(choice.family, seed, choice.options, choice.params)
+    try:
+        problem = make_problem(choice.family, seed, choice.options, choice.params)
+    except GenError as exc:  # infeasible options or pins: say which problem of which bank
+        exc.where = exc.where or choice.where
+        raise
     answers = problem.solution.answers
     unknown = sorted(set(choice.tolerances) - set(answers))
     if unknown:

@@ -69,6 +69,12 @@ def _bank(tmp_path, text: str) -> str:
         ("- just\n- a list\n", "a bank is a mapping"),
         ("title: x\nproblems:\n  - family: sgd_step\n    option: {momentum: true}\n", "did you mean `options`"),
         ("title: x\nshufle: true\nproblems:\n  - family: sgd_step\n", "did you mean `shuffle`"),
+        # options under which no well-posed problem exists, found by a bounded search
+        ("title: x\nproblems:\n  - family: conv_architecture\n    options: {kernel_sizes: [1], input: [3, 32, 32],"
+         " target: [64, 5, 5]}\n", "bank.yaml: problem 1: no stack of at most 6 convolutions"),
+        ("title: x\nproblems:\n  - family: resblock_params\n    options: {channels: [32], reduction: [4], "
+         "kernel_sizes: [3], bias: false, kinds: [basic, bottleneck], plain_width: inner}\n",
+         "the same parameter count"),
     ],
 )
 def test_bad_bank_is_a_clear_error(tmp_path, bank, expected):

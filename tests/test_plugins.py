@@ -270,3 +270,25 @@ def test_new_commands_have_help():
     for command in ("preview", "new-family"):
         result = run(command, "--help")
         assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_plugin_problems_are_graded_with_their_slips(example_plugin, tmp_path):
+    """A class made with a plugin family, then graded: a right answer and a slip."""
+    import csv
+
+    (tmp_path / "r.csv").write_text("id,name\na,Ada\nb,Bob\n", encoding="utf-8")
+    done = gen("exam", "--bank", str(_bank(tmp_path, "example_dropout")), "--roster", str(tmp_path / "r.csv"),
+               "--out", str(tmp_path / "class"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = ["id,problem,answer,value"]
+    for sid, pick in (("a", "answer"), ("b", "slip")):
+        problem = json.loads((tmp_path / "class" / sid / "answers.json").read_text())["problems"][0]
+        value = problem["answers"]["y"] if pick == "answer" else problem["slips"]["y"][0]["value"]
+        rows.append(f'{sid},1,y,"[{", ".join(map(str, value))}]"')
+    (tmp_path / "responses.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    done = gen("grade", str(tmp_path / "responses.csv"), "--exams", str(tmp_path / "class"),
+               "--out", str(tmp_path / "grades"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    with open(tmp_path / "grades" / "grades.csv", newline="", encoding="utf-8") as handle:
+        verdicts = {row["student"]: (row["verdict"], row["slip"]) for row in csv.DictReader(handle)}
+    assert verdicts == {"a": ("correct", ""), "b": ("slip", "no_rescale")}
