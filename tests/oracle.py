@@ -9,6 +9,7 @@ from fractions import Fraction
 from typing import Any
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from generator.family import get_family
 from generator.variants import make_problem
@@ -35,6 +36,14 @@ def build(layers: list[dict[str, Any]]) -> torch.nn.Sequential:
         kwargs = dict(layer)
         modules.append(getattr(torch.nn, kwargs.pop("type"))(**kwargs))
     return torch.nn.Sequential(*modules)
+
+
+def macs(module: torch.nn.Module, shape: tuple[int, ...]) -> int:
+    """Multiply-accumulates of one forward pass on a zero input of `shape` ([C, H, W]),
+    on the meta device (shapes only); FlopCounterMode counts a MAC as 2 FLOPs."""
+    with FlopCounterMode(display=False) as counter:
+        module(torch.zeros(1, *shape, device="meta"))
+    return counter.get_total_flops() // 2
 
 
 def trainable_params(module: torch.nn.Module) -> int:
