@@ -225,7 +225,7 @@ def field_of_convs_only(layers: list[Layer]) -> int:
 
 def _figure(layers: list[Layer], rows: list[dict[str, Any]], per_row: int = 6) -> list[dict[str, Any]]:
     """Boxes of the key's drawing, wrapped into rows of `per_row`."""
-    boxes = [{"style": "layer", "kind": "input", "shape": None}]
+    boxes = [{"style": "plain", "kind": "input", "shape": None}]
     for layer, row in zip(layers, rows, strict=True):
         boxes.append({"style": "conv" if row["conv"] else "pool", "kind": "conv" if row["conv"] else "pool",
                       "k": layer["kernel_size"], "shape": row["shape"]})
