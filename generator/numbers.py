@@ -6,6 +6,7 @@ Every value in the solution path is a sympy Integer or Rational; floats never ap
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 import sympy as sp
@@ -18,9 +19,14 @@ def exact(value: Any) -> sp.Rational:
 
     Floats are refused: they would bring binary rounding into the key.
     """
+    if isinstance(value, sp.Rational):
+        return value
     if isinstance(value, bool | float):
         raise TypeError(f"refusing inexact value {value!r}")
-    result = sp.Rational(value) if not isinstance(value, sp.Rational) else value
+    if not isinstance(value, int | str | Fraction | sp.Expr):
+        # sympy would try to parse other objects (a dict: a few ms each) only to fail
+        raise TypeError(f"not a number: {value!r}")
+    result = sp.Rational(value)
     if not isinstance(result, sp.Rational):
         raise TypeError(f"not a rational number: {value!r}")
     return result

@@ -102,6 +102,7 @@ def environment(extra_dirs: tuple[str, ...] = ()) -> jinja2.Environment:
         finalize=_finalize,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
+        auto_reload=False,  # templates do not change during a run; checking costs a stat each
     )
     env.filters.update({name: _tex_filter(f) for name, f in FILTERS.items()})
     return env
