@@ -3,7 +3,10 @@
 Each chunk is one LaTeX document holding its students' exams and then their keys,
 each part on fresh pages; one pdflatex pass per chunk (point totals come from
 Python, so nothing needs a second pass). Chunks go to pdflatex as soon as they are
-rendered, in parallel on the cores, so drawing and compiling overlap. The log says
+rendered, in parallel on the cores, so drawing and compiling overlap; drawing waits
+when a few chunks are queued, and of a student already sent only their answers.csv
+rows and fingerprints are kept, so memory is bounded by the chunk size, not the
+class size. The log says
 where each part starts (GEN-PART-START); pikepdf (qpdf) cuts each chunk into the
 per-student PDFs, and exams.pdf/keys.pdf take their pages from the chunk files."""
 
@@ -13,6 +16,7 @@ import csv
 import io
 import json
 import tempfile
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,9 +28,9 @@ from . import numbers
 from .bank import Bank
 from .compile import epoch_for
 from .errors import GenError
-from .files import prepare_dir, write_atomic
+from .files import atomic_path, prepare_dir, write_atomic
 from .glyphs import unprintable
-from .parts import compile_parts, extract, save
+from .parts import compile_parts, extract
 from .pipeline import answers_json, exam_parts, render_part
 from .render import Tex, render_document
 from .roster import Student
@@ -44,7 +48,6 @@ class Entry:
     """One student on the way through the pipeline."""
 
     student: Student
-    exam: Exam
     exam_tex: Tex
     key_tex: Tex
 
@@ -81,14 +84,28 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
         students = [s for s in students if s.id == only]
         if not students:
             raise GenError(f"no student with id {only!r} in the roster")
-    result, drawn = ClassResult(), []
+    result, pieces = ClassResult(), []
+    extra = list(dict.fromkeys(k for student in students for k in student.extra))
+    rows: list[list[str]] = []
+    holders: dict[tuple[str, str], list[str]] = {}  # (slot, fingerprint) -> student ids
     epoch = epoch_for(bank.date)
+
+    def collect(future: Future[ChunkOutcome]) -> None:
+        outcome = future.result()
+        result.done.extend(outcome.done)
+        result.failed.update(outcome.failed)
+        pieces.extend(outcome.pieces)
+        if progress:
+            progress(len(outcome.done) + len(outcome.failed))
+
     with tempfile.TemporaryDirectory(prefix="gen-class-") as tmp, ThreadPoolExecutor(max(1, jobs)) as pool:
-        futures: list[Future[ChunkOutcome]] = []
+        in_flight: deque[Future[ChunkOutcome]] = deque()
         pending: list[Entry] = []
-        for student in students:
+        for number, student in enumerate(students):
             exam = draw_exam(bank, seed, student.contract())
-            drawn.append((student, exam))
+            rows.extend(csv_rows(student, exam, extra))
+            for problem in exam.problems:
+                holders.setdefault((problem.slot, problem.fingerprint), []).append(student.id)
             entry = _render(student, exam, out_dir)
             bad = unprintable(student.name)
             if bad:
@@ -98,37 +115,29 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
                 )
             else:
                 pending.append(entry)
-            if len(pending) == CHUNK or student is students[-1] and pending:
-                chunk_file = Path(tmp) / f"chunk-{len(futures)}.pdf"
-                futures.append(pool.submit(_build_chunk, pending, epoch, chunk_file, out_dir))
+            if len(pending) == CHUNK or number == len(students) - 1 and pending:
+                chunk_file = Path(tmp) / f"chunk-{number}.pdf"
+                in_flight.append(pool.submit(_build_chunk, pending, epoch, chunk_file, out_dir))
                 pending = []
-        pieces = []
-        for future in futures:
-            outcome = future.result()
-            result.done.extend(outcome.done)
-            result.failed.update(outcome.failed)
-            pieces.extend(outcome.pieces)
-            if progress:
-                progress(len(outcome.done) + len(outcome.failed))
+                while len(in_flight) > jobs:  # enough queued to keep every core busy
+                    collect(in_flight.popleft())
+        while in_flight:
+            collect(in_flight.popleft())
         if only is None:
             _write_class_files(pieces, out_dir)
     if only is None:
-        write_atomic(out_dir / "answers.csv", answers_csv(drawn))
-        result.shared = shared_variants(drawn)
+        write_atomic(out_dir / "answers.csv", answers_csv(rows, extra))
+        result.shared = shared_variants(holders)
     return result
 
 
-def shared_variants(drawn: list[tuple[Student, Exam]]) -> list[str]:
+def shared_variants(holders: dict[tuple[str, str], list[str]]) -> list[str]:
     """Students who drew the same variant (fingerprint) of the same slot.
 
     Variants are not re-drawn to avoid this: a student's exam depends only on the bank,
     the seed and their own id, so that make-ups and late additions change no one else.
     Families with large variant spaces make such pairs rare; `gen check` shows how many
     distinct variants each problem has."""
-    holders: dict[tuple[str, str], list[str]] = {}
-    for student, exam in drawn:
-        for problem in exam.problems:
-            holders.setdefault((problem.slot, problem.fingerprint), []).append(student.id)
     return [f"problem {slot}: students {', '.join(ids)} drew the same variant"
             for (slot, _), ids in holders.items() if len(ids) > 1]
 
@@ -136,7 +145,7 @@ def shared_variants(drawn: list[tuple[Student, Exam]]) -> list[str]:
 def _render(student: Student, exam: Exam, out_dir: Path) -> Entry:
     """Render the student's exam and key once; write their sources and answers.json."""
     exam_part, key_part = exam_parts(exam)
-    entry = Entry(student, exam, render_part(exam_part), render_part(key_part))
+    entry = Entry(student, render_part(exam_part), render_part(key_part))
     folder = prepare_dir(out_dir / student.id)
     write_atomic(folder / "exam.tex", render_document([entry.exam_tex]))
     write_atomic(folder / "key.tex", render_document([entry.key_tex]))
@@ -177,15 +186,24 @@ def _build_chunk(chunk: list[Entry], epoch: int, chunk_file: Path, out_dir: Path
 
 def _write_class_files(pieces: list[Piece], out_dir: Path) -> None:
     """exams.pdf and keys.pdf, in roster order, straight from the chunk files."""
+    _gather(out_dir / "exams.pdf", [(piece.path, piece.exam_pages) for piece in pieces])
+    _gather(out_dir / "keys.pdf", [(piece.path, piece.key_pages) for piece in pieces])
+
+
+def _gather(path: Path, page_ranges: list[tuple[Path, range]]) -> None:
+    """One PDF of the given pages of the given files. qpdf reads the pages' streams
+    from the sources as it writes, so each source stays open until the save, and is
+    closed right after it: the memory this takes grows with the class, so one file
+    at a time."""
     sources: dict[Path, pikepdf.Pdf] = {}
     try:
-        for name, pick in (("exams.pdf", lambda p: p.exam_pages), ("keys.pdf", lambda p: p.key_pages)):
-            with pikepdf.new() as target:
-                for piece in pieces:
-                    source = sources.get(piece.path) or sources.setdefault(piece.path, pikepdf.open(piece.path))
-                    pages = pick(piece)
-                    target.pages.extend(source.pages[pages.start : pages.stop])
-                write_atomic(out_dir / name, save(target))
+        with pikepdf.new() as target:
+            for source_path, pages in page_ranges:
+                if source_path not in sources:
+                    sources[source_path] = pikepdf.open(source_path)
+                target.pages.extend(sources[source_path].pages[pages.start : pages.stop])
+            with atomic_path(path) as tmp:
+                target.save(tmp, deterministic_id=True)
     finally:
         for source in sources.values():
             source.close()
@@ -194,21 +212,26 @@ def _write_class_files(pieces: list[Piece], out_dir: Path) -> None:
 CSV_COLUMNS = ["student_id", "name", "variant", "problem", "family", "answer", "exact", "decimal"]
 
 
-def answers_csv(drawn: list[tuple[Student, Exam]]) -> str:
-    """One row per student, problem and answer; roster columns beyond id and name follow."""
-    extra = list(dict.fromkeys(k for student, _ in drawn for k in student.extra))
+def csv_rows(student: Student, exam: Exam, extra: list[str]) -> list[list[str]]:
+    """A student's rows of answers.csv: one per problem and answer, then the roster's
+    `extra` columns."""
+    rows = []
+    for problem in exam.problems:
+        for name, value in problem.solution.answers.items():
+            exact_value = numbers.to_json(value)
+            rows.append([
+                student.id, student.name, exam.variant, str(problem.number), problem.family.id, name,
+                exact_value if isinstance(exact_value, str | int) else json.dumps(exact_value),
+                _decimal(value),
+            ] + [student.extra.get(k, "") for k in extra])
+    return rows
+
+
+def answers_csv(rows: list[list[str]], extra: list[str]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS + extra)
-    for student, exam in drawn:
-        for problem in exam.problems:
-            for name, value in problem.solution.answers.items():
-                exact_value = numbers.to_json(value)
-                writer.writerow([
-                    student.id, student.name, exam.variant, problem.number, problem.family.id, name,
-                    exact_value if isinstance(exact_value, str | int) else json.dumps(exact_value),
-                    _decimal(value),
-                ] + [student.extra.get(k, "") for k in extra])
+    writer.writerows(rows)
     return buffer.getvalue()
 
 
