@@ -67,11 +67,12 @@ class Bank:
     date: dt.date | None = None
     instructions: str = ""
     shuffle: bool = False
+    distinct: bool = False  # with a roster: redraw a variant a student above already has
 
 
 # The keys a bank and its problems may have: a misspelt key is an error, not silently
 # ignored (an instructor who writes `shufle: true` must not believe the exam is shuffled).
-BANK_KEYS = ("title", "course", "date", "instructions", "problems", "shuffle")
+BANK_KEYS = ("title", "course", "date", "instructions", "problems", "shuffle", "distinct")
 SLOT_KEYS = ("id", "points", "one_of")
 CHOICE_KEYS = ("family", "options", "params", "tolerance", "format", "choices", "answer", "fill")
 
@@ -126,9 +127,10 @@ def parse_bank(data: Any, *, name: str, where: str) -> Bank:
     ids = [slot.id for slot in slots]
     if len(set(ids)) != len(ids):
         raise BankError("two problems have the same `id`", where=where)
-    shuffle = data.get("shuffle", False)
-    if not isinstance(shuffle, bool):
-        raise BankError("`shuffle` must be true or false", where=where)
+    shuffle, distinct = (data.get(key, False) for key in ("shuffle", "distinct"))
+    for key, value in (("shuffle", shuffle), ("distinct", distinct)):
+        if not isinstance(value, bool):
+            raise BankError(f"`{key}` must be true or false", where=where)
     date = data.get("date")
     if date is not None and not isinstance(date, dt.date):
         raise BankError("`date` must be a date like 2026-12-01", where=where)
@@ -140,6 +142,7 @@ def parse_bank(data: Any, *, name: str, where: str) -> Bank:
         date=date,
         instructions=_text(data.get("instructions"), "instructions", where),
         shuffle=shuffle,
+        distinct=distinct,
     )
 
 

@@ -80,10 +80,15 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
     """Write DIR/<id>/{exam,key}.{tex,pdf} and answers.json for every student, then
     (for the whole class) exams.pdf, keys.pdf and answers.csv."""
     prepare_dir(out_dir)
+    taken: dict[str, set[str]] | None = {} if bank.distinct else None  # slot -> variants given out
     if only is not None:
-        students = [s for s in students if s.id == only]
-        if not students:
+        index = next((i for i, s in enumerate(students) if s.id == only), None)
+        if index is None:
             raise GenError(f"no student with id {only!r} in the roster")
+        if taken is not None:  # the variants of the students above decide which ones to avoid
+            for earlier in students[:index]:
+                draw_exam(bank, seed, earlier.contract(), taken)
+        students = [students[index]]
     result, pieces = ClassResult(), []
     extra = list(dict.fromkeys(k for student in students for k in student.extra))
     rows: list[list[str]] = []
@@ -102,7 +107,7 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
         in_flight: deque[Future[ChunkOutcome]] = deque()
         pending: list[Entry] = []
         for number, student in enumerate(students):
-            exam = draw_exam(bank, seed, student.contract())
+            exam = draw_exam(bank, seed, student.contract(), taken)
             rows.extend(csv_rows(student, exam, extra))
             for problem in exam.problems:
                 holders.setdefault((problem.slot, problem.fingerprint), []).append(student.id)
@@ -134,10 +139,10 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
 def shared_variants(holders: dict[tuple[str, str], list[str]]) -> list[str]:
     """Students who drew the same variant (fingerprint) of the same slot.
 
-    Variants are not re-drawn to avoid this: a student's exam depends only on the bank,
-    the seed and their own id, so that make-ups and late additions change no one else.
-    Families with large variant spaces make such pairs rare; `gen check` shows how many
-    distinct variants each problem has."""
+    By default variants are not re-drawn to avoid this: a student's exam depends only
+    on the bank, the seed and their own id, so that no change to the roster changes
+    anyone else's exam. A bank with `distinct: true` re-draws (see draw_exam); then a
+    pair is left only where a family has too few variants."""
     return [f"problem {slot}: students {', '.join(ids)} drew the same variant"
             for (slot, _), ids in holders.items() if len(ids) > 1]
 

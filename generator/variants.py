@@ -224,24 +224,52 @@ def problem_for(choice: Choice, seed: int) -> Problem:
     return problem
 
 
-def draw_slot(bank: Bank, seed: int, student_id: str, slot: Slot, alternative: int | None = None) -> Problem:
+# With `distinct`, the draws a student may try per problem before settling for a variant
+# someone above them already has (a family with fewer variants than the class).
+ATTEMPTS = 20
+
+
+def draw_slot(bank: Bank, seed: int, student_id: str, slot: Slot, alternative: int | None = None,
+              attempt: int = 0) -> Problem:
     """One slot's problem for one student, drawn from a seed of (bank, seed, student,
     slot id), so neither the order of slots nor the other students change it. The
     `one_of` alternative is drawn from the same seed unless the caller names it (the
-    LMS export takes them in turn)."""
+    LMS export takes them in turn). Attempts after the first (see `distinct`) draw
+    again from seeds of their own."""
     if alternative is None:
         alternative = derive_seed(bank.name, seed, student_id, slot.id, "one_of") % len(slot.choices)
-    problem = problem_for(slot.choices[alternative], derive_seed(bank.name, seed, student_id, slot.id))
+    again = (attempt,) if attempt else ()
+    problem = problem_for(slot.choices[alternative], derive_seed(bank.name, seed, student_id, slot.id, *again))
     problem.points, problem.slot = slot.points, slot.id
     problem.alternative = alternative if len(slot.choices) > 1 else None
     return problem
 
 
-def draw_exam(bank: Bank, seed: int, student: dict[str, str] | None = None) -> Exam:
+def draw_distinct(bank: Bank, seed: int, student_id: str, slot: Slot, taken: set[str]) -> Problem:
+    """The student's first draw whose variant is not in `taken` (the variants of the
+    students above them in the roster); the first draw if every attempt is taken."""
+    first = draw_slot(bank, seed, student_id, slot)
+    problem, attempt = first, 0
+    while problem.fingerprint in taken and attempt < ATTEMPTS - 1:
+        attempt += 1
+        problem = draw_slot(bank, seed, student_id, slot, attempt=attempt)
+    return problem if problem.fingerprint not in taken else first
+
+
+def draw_exam(bank: Bank, seed: int, student: dict[str, str] | None = None,
+              taken: dict[str, set[str]] | None = None) -> Exam:
     """One exam: every slot drawn for this student (see draw_slot), in the bank's order
-    or, with `shuffle`, in an order of the student's own."""
+    or, with `shuffle`, in an order of the student's own. With `taken` (slot id ->
+    fingerprints, for a bank with `distinct`), variants in it are avoided where the
+    family has others, and the student's own are added to it."""
     student_id = student["id"] if student else ""
-    problems = [draw_slot(bank, seed, student_id, slot) for slot in bank.slots]
+    if taken is None:
+        problems = [draw_slot(bank, seed, student_id, slot) for slot in bank.slots]
+    else:
+        problems = [draw_distinct(bank, seed, student_id, slot, taken.setdefault(slot.id, set()))
+                    for slot in bank.slots]
+        for problem in problems:
+            taken[problem.slot].add(problem.fingerprint)
     if bank.shuffle:
         order = rng_for(derive_seed(bank.name, seed, student_id, "order")).permutation(len(problems))
         problems = [problems[int(i)] for i in order]
