@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
-if ! command -v pdflatex >/dev/null || ! kpsewhich exam.cls >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null; then
+if ! command -v pdflatex >/dev/null || ! kpsewhich exam.cls >/dev/null 2>&1 || ! kpsewhich pict2e.sty >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null; then
   $SUDO apt-get update
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends \
     texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-pictures \
