@@ -58,6 +58,14 @@ def test_drawn_options_compile():
     assert compile_pdf(tex, label="drawn-options").startswith(b"%PDF")
 
 
+def test_widest_matrices_compile():
+    """A padded gradient row of 11 entries (k=4, p=2, L=8): beyond amsmath's default of
+    10 matrix columns, which failed the compile before MaxMatrixCols was raised."""
+    options = {"in_channels": [1], "out_channels": [1], "kernel_size": [4], "input_length": [8], "padding": [2]}
+    exam = _exam_of([make_problem("conv_as_matrix", 0, options)], "Widest matrices")
+    assert compile_pdf(render_exam(exam, key=True), label="widest").startswith(b"%PDF")
+
+
 def test_hostile_text_is_printed_literally(tmp_path):
     hostile = r"\input{/etc/passwd} \write18{touch pwned} \immediate\write ^^5c { } } O'Brien & Søren_% #1"
     exam = _exam("sgd_step", range(1))
