@@ -1,5 +1,5 @@
 """Problem statements and worked solutions as PNG images for LMS questions, typeset by
-pdflatex from the same templates as the printed exam (TikZ figures, tables and the
+pdflatex from the same templates as the printed exam (figures, tables and the
 families' own macros included), each cut to its content, then rasterised by pdftoppm.
 All pieces go into one document, so an export costs one pdflatex run."""
 
