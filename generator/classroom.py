@@ -6,9 +6,9 @@ Python, so nothing needs a second pass). Chunks go to pdflatex as soon as they a
 rendered, in parallel on the cores, so drawing and compiling overlap; drawing waits
 when a few chunks are queued, and of a student already sent only their answers.csv
 rows and fingerprints are kept, so memory is bounded by the chunk size, not the
-class size. The log says
-where each part starts (GEN-PART-START); pikepdf (qpdf) cuts each chunk into the
-per-student PDFs, and exams.pdf/keys.pdf take their pages from the chunk files."""
+class size. The log says where each part starts (GEN-PART-START); pikepdf (qpdf)
+cuts each chunk into the per-student PDFs and into its exams and its keys, which
+pdfunite joins into exams.pdf and keys.pdf."""
 
 from __future__ import annotations
 
@@ -28,12 +28,13 @@ from . import numbers
 from .bank import Bank
 from .compile import epoch_for
 from .errors import GenError
-from .files import atomic_path, prepare_dir, write_atomic
+from .files import prepare_dir, write_atomic
 from .glyphs import unprintable
 from .parts import compile_parts, extract
 from .pipeline import answers_json, exam_parts, render_part
 from .render import Tex, render_document
 from .roster import Student
+from .unite import require_pdfunite, unite
 from .variants import Exam, draw_exam
 
 # Students per document. Fixed, not derived from --jobs, because a PDF cut from a chunk
@@ -53,17 +54,9 @@ class Entry:
 
 
 @dataclass
-class Piece:
-    """Where one student's exam and key pages are in a compiled chunk file."""
-
-    path: Path
-    exam_pages: range
-    key_pages: range
-
-
-@dataclass
 class ChunkOutcome:
-    pieces: list[Piece] = field(default_factory=list)
+    exams: list[Path] = field(default_factory=list)  # files of the chunk's exams, in roster order
+    keys: list[Path] = field(default_factory=list)
     done: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
 
@@ -80,6 +73,8 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
     """Write DIR/<id>/{exam,key}.{tex,pdf} and answers.json for every student, then
     (for the whole class) exams.pdf, keys.pdf and answers.csv."""
     prepare_dir(out_dir)
+    if only is None:
+        require_pdfunite()  # now rather than after the class is compiled
     taken: dict[str, set[str]] | None = {} if bank.distinct else None  # slot -> variants given out
     if only is not None:
         index = next((i for i, s in enumerate(students) if s.id == only), None)
@@ -89,7 +84,7 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
             for earlier in students[:index]:
                 draw_exam(bank, seed, earlier.contract(), taken)
         students = [students[index]]
-    result, pieces = ClassResult(), []
+    result, exams, keys = ClassResult(), [], []
     extra = list(dict.fromkeys(k for student in students for k in student.extra))
     rows: list[list[str]] = []
     holders: dict[tuple[str, str], list[str]] = {}  # (slot, fingerprint) -> student ids
@@ -99,7 +94,8 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
         outcome = future.result()
         result.done.extend(outcome.done)
         result.failed.update(outcome.failed)
-        pieces.extend(outcome.pieces)
+        exams.extend(outcome.exams)
+        keys.extend(outcome.keys)
         if progress:
             progress(len(outcome.done) + len(outcome.failed))
 
@@ -129,7 +125,8 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
         while in_flight:
             collect(in_flight.popleft())
         if only is None:
-            _write_class_files(pieces, out_dir)
+            unite(exams, out_dir / "exams.pdf")
+            unite(keys, out_dir / "keys.pdf")
     if only is None:
         write_atomic(out_dir / "answers.csv", answers_csv(rows, extra))
         result.shared = shared_variants(holders)
@@ -172,46 +169,23 @@ def _build_chunk(chunk: list[Entry], epoch: int, chunk_file: Path, out_dir: Path
         outcome = ChunkOutcome()
         for i, entry in enumerate(chunk):
             alone = _build_chunk([entry], epoch, chunk_file.with_suffix(f".{i}.pdf"), out_dir)
-            outcome.pieces += alone.pieces
+            outcome.exams += alone.exams
+            outcome.keys += alone.keys
             outcome.done += alone.done
             outcome.failed |= alone.failed
         return outcome
     chunk_file.write_bytes(pdf)
-    outcome = ChunkOutcome()
+    outcome = ChunkOutcome(exams=[chunk_file.with_suffix(".exams.pdf")], keys=[chunk_file.with_suffix(".keys.pdf")])
     with pikepdf.open(chunk_file) as source:
         for i, entry in enumerate(chunk):
-            piece = Piece(chunk_file, ranges[i], ranges[len(chunk) + i])
             folder = out_dir / entry.student.id
-            write_atomic(folder / "exam.pdf", extract(source, piece.exam_pages))
-            write_atomic(folder / "key.pdf", extract(source, piece.key_pages))
-            outcome.pieces.append(piece)
+            write_atomic(folder / "exam.pdf", extract(source, ranges[i]))
+            write_atomic(folder / "key.pdf", extract(source, ranges[len(chunk) + i]))
             outcome.done.append(entry.student.id)
+        # exams then keys: each half of the chunk is one run of pages
+        outcome.exams[0].write_bytes(extract(source, range(0, ranges[len(chunk)].start)))
+        outcome.keys[0].write_bytes(extract(source, range(ranges[len(chunk)].start, ranges[-1].stop)))
     return outcome
-
-
-def _write_class_files(pieces: list[Piece], out_dir: Path) -> None:
-    """exams.pdf and keys.pdf, in roster order, straight from the chunk files."""
-    _gather(out_dir / "exams.pdf", [(piece.path, piece.exam_pages) for piece in pieces])
-    _gather(out_dir / "keys.pdf", [(piece.path, piece.key_pages) for piece in pieces])
-
-
-def _gather(path: Path, page_ranges: list[tuple[Path, range]]) -> None:
-    """One PDF of the given pages of the given files. qpdf reads the pages' streams
-    from the sources as it writes, so each source stays open until the save, and is
-    closed right after it: the memory this takes grows with the class, so one file
-    at a time."""
-    sources: dict[Path, pikepdf.Pdf] = {}
-    try:
-        with pikepdf.new() as target:
-            for source_path, pages in page_ranges:
-                if source_path not in sources:
-                    sources[source_path] = pikepdf.open(source_path)
-                target.pages.extend(sources[source_path].pages[pages.start : pages.stop])
-            with atomic_path(path) as tmp:
-                target.save(tmp, deterministic_id=True)
-    finally:
-        for source in sources.values():
-            source.close()
 
 
 CSV_COLUMNS = ["student_id", "name", "variant", "problem", "family", "answer", "exact", "decimal"]
