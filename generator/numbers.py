@@ -101,6 +101,14 @@ def significant(value: sp.Expr, digits: int) -> sp.Rational:
     return rounded(value, digits - 1 - int(sp.floor(sp.log(value, 10))))
 
 
+def significant_text(value: sp.Expr, digits: int) -> str:
+    """A positive `value` as decimal text of exactly `digits` significant digits, trailing
+    zeros kept: 1.050 when four are asked for, not 1.05."""
+    number = significant(value, digits)
+    places = digits - 1 - int(sp.floor(sp.log(number, 10)))
+    return _fixed(int(number.p), int(number.q), max(places, 0))
+
+
 def grouped(n: Any, sep: str = ",") -> str:
     """An integer with thousands separators: 147840 -> 147,840."""
     value = int(exact(n))

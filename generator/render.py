@@ -77,6 +77,7 @@ FILTERS = {
     "paren": _parenthesized,  # as n, in parentheses when negative: 0.2 \cdot (-0.36)
     "frac": numbers.tex_fraction,  # always a fraction
     "dec": numbers.decimal,  # decimal text, exact when it terminates
+    "sig": numbers.significant_text,  # sig(4): 1.050, four significant digits, zeros kept
     "grp": lambda v: numbers.grouped(v, sep="{,}"),  # 147{,}840 in math mode
     "mat": numbers.tex_matrix,
     "shape": _shape,

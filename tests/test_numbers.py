@@ -1,7 +1,7 @@
 import pytest
 import sympy as sp
 
-from generator.numbers import decimal, exact, tex_number, to_json
+from generator.numbers import decimal, exact, significant_text, tex_number, to_json
 
 
 @pytest.mark.parametrize(("value", "text"), [
@@ -26,3 +26,12 @@ def test_json_form_is_exact_and_refuses_floats():
         to_json(0.5)
     with pytest.raises(TypeError):
         exact(0.1)
+
+
+def test_significant_text_keeps_trailing_zeros():
+    """'to four significant digits' in a key means 1.050, not 1.05."""
+    assert significant_text(sp.Rational(105, 100), 4) == "1.050"
+    assert significant_text(-sp.log(sp.Rational(35, 100)), 4) == "1.050"
+    assert significant_text(sp.Rational(1, 1000), 4) == "0.001000"
+    assert significant_text(sp.Rational(123456), 4) == "123500"
+    assert significant_text(sp.Rational(99996, 10000), 4) == "10.00"
