@@ -65,7 +65,7 @@ class ChunkOutcome:
 class ClassResult:
     done: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # student id -> reason
-    shared: list[str] = field(default_factory=list)  # notes on students who drew the same variant
+    shared: list[str] = field(default_factory=list)  # notes: shared variants, folders of earlier builds
 
 
 def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *, jobs: int,
@@ -129,8 +129,16 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
             unite(keys, out_dir / "keys.pdf")
     if only is None:
         write_atomic(out_dir / "answers.csv", answers_csv(rows, extra))
-        result.shared = shared_variants(holders)
+        result.shared = shared_variants(holders) + strangers(out_dir, students)
     return result
+
+
+def strangers(out_dir: Path, students: list[Student]) -> list[str]:
+    """Student folders of an earlier build whose ids the roster no longer has: left in
+    place (gen deletes nothing of the user's), but said, since `gen grade` reads them."""
+    ids = {s.id for s in students}
+    old = sorted(d.name for d in out_dir.iterdir() if (d / "answers.json").is_file() and d.name not in ids)
+    return [f"{out_dir} also holds {', '.join(old)} from an earlier build, not in this roster"] if old else []
 
 
 def shared_variants(holders: dict[tuple[str, str], list[str]]) -> list[str]:

@@ -184,3 +184,12 @@ def test_a_figure_shared_by_students_is_on_every_copy(tmp_path):
         # "linear output" labels the figure (and appears in the text once)
         counts = [_text(tmp_path / "out" / sid / f"{kind}.pdf").count("linear output") for sid in "abc"]
         assert counts == [counts[0]] * 3 and counts[0] >= 2, (kind, counts)
+
+
+def test_folders_of_students_no_longer_in_the_roster_are_named(tmp_path):
+    out = tmp_path / "out"
+    assert _gen("--roster", _roster(tmp_path / "two.csv", 2), "--seed", 1, "--out", out).exit_code == 0
+    result = _gen("--roster", _roster(tmp_path / "one.csv", 1), "--seed", 1, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert f"{out} also holds s001 from an earlier build, not in this roster" in result.output
+    assert (out / "s001" / "answers.json").exists()  # kept: gen deletes nothing of the user's
