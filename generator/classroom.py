@@ -65,7 +65,8 @@ class ChunkOutcome:
 class ClassResult:
     done: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # student id -> reason
-    shared: list[str] = field(default_factory=list)  # notes: shared variants, folders of earlier builds
+    shared: list[str] = field(default_factory=list)  # notes on students who drew the same variant
+    strangers: list[str] = field(default_factory=list)  # notes on folders of an earlier build
 
 
 def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *, jobs: int,
@@ -77,13 +78,7 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
         require_pdfunite()  # now rather than after the class is compiled
     taken: dict[str, set[str]] | None = {} if bank.distinct else None  # slot -> variants given out
     if only is not None:
-        index = next((i for i, s in enumerate(students) if s.id == only), None)
-        if index is None:
-            raise GenError(f"no student with id {only!r} in the roster")
-        if taken is not None:  # the variants of the students above decide which ones to avoid
-            for earlier in students[:index]:
-                draw_exam(bank, seed, earlier.contract(), taken)
-        students = [students[index]]
+        students = [_only(students, only, bank, seed, taken)]
     result, exams, keys = ClassResult(), [], []
     extra = list(dict.fromkeys(k for student in students for k in student.extra))
     rows: list[list[str]] = []
@@ -129,7 +124,8 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
             unite(keys, out_dir / "keys.pdf")
     if only is None:
         write_atomic(out_dir / "answers.csv", answers_csv(rows, extra))
-        result.shared = shared_variants(holders) + strangers(out_dir, students)
+        result.shared = shared_variants(holders)
+        result.strangers = strangers(out_dir, students)
     return result
 
 
@@ -139,6 +135,18 @@ def strangers(out_dir: Path, students: list[Student]) -> list[str]:
     ids = {s.id for s in students}
     old = sorted(d.name for d in out_dir.iterdir() if (d / "answers.json").is_file() and d.name not in ids)
     return [f"{out_dir} also holds {', '.join(old)} from an earlier build, not in this roster"] if old else []
+
+
+def _only(students: list[Student], only: str, bank: Bank, seed: int, taken: dict[str, set[str]] | None) -> Student:
+    """The student of --only; with `distinct`, the students above them are drawn first,
+    since their variants decide which ones this student avoids."""
+    index = next((i for i, s in enumerate(students) if s.id == only), None)
+    if index is None:
+        raise GenError(f"no student with id {only!r} in the roster")
+    if taken is not None:
+        for earlier in students[:index]:
+            draw_exam(bank, seed, earlier.contract(), taken)
+    return students[index]
 
 
 def shared_variants(holders: dict[tuple[str, str], list[str]]) -> list[str]:

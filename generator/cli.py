@@ -174,7 +174,7 @@ def _exam_for_class(bank: Bank, seed: int, out: Path, roster: Path, jobs: int, o
         result = build_class(bank, seed, students, out, jobs=jobs, only=only, progress=bar.update)
     for student_id, reason in result.failed.items():
         click.echo(f"student {student_id}: {reason}", err=True)
-    for note in result.shared:
+    for note in result.shared + result.strangers:
         click.echo(f"note: {note}", err=True)
     if result.shared and not bank.distinct:
         click.echo("hint: `distinct: true` in the bank gives each student their own variant "

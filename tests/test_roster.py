@@ -192,4 +192,5 @@ def test_folders_of_students_no_longer_in_the_roster_are_named(tmp_path):
     result = _gen("--roster", _roster(tmp_path / "one.csv", 1), "--seed", 1, "--out", out)
     assert result.exit_code == 0, result.output
     assert f"{out} also holds s001 from an earlier build, not in this roster" in result.output
+    assert "distinct" not in result.output  # the hint is for shared variants only
     assert (out / "s001" / "answers.json").exists()  # kept: gen deletes nothing of the user's
