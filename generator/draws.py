@@ -34,3 +34,15 @@ def decimals(rng: np.random.Generator, shape: tuple[int, ...], places: int, limi
     if len(shape) == 1:
         return [decimal(rng, places, limit, nonzero=nonzero) for _ in range(shape[0])]
     return [decimals(rng, shape[1:], places, limit, nonzero=nonzero) for _ in range(shape[0])]
+
+
+def decimal_beyond(rng: np.random.Generator, places: int, low: Any, high: Any) -> sp.Rational:
+    """A decimal with `places` digits after the point and low < |value| <= high, either
+    sign: drawn from exactly that set, so a lower bound that keeps a variant gradable
+    costs no retries."""
+    scale = 10**places
+    first = int(sp.floor(sp.Rational(low) * scale)) + 1
+    last = int(sp.floor(sp.Rational(high) * scale))
+    if first > last:
+        raise ValueError(f"no decimal with {places} places has {low} < |value| <= {high}")
+    return sp.Rational(int(rng.integers(first, last + 1)) * (1 if rng.integers(2) else -1), scale)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
+import sympy as sp
 
 from .errors import GenError, OptionError
 from .render import TEMPLATE_DIR
@@ -285,6 +286,30 @@ def ints_from(allowed: list[int] | range, *, min_len: int = 1) -> Callable[[Any]
         if bad:
             raise ValueError(f"{bad} not allowed; choose from {_span(allowed)}")
         return sorted(set(value))
+
+    return validate
+
+
+def decimal_in(lo: str, hi: str, *, places: int = 4) -> Callable[[Any], sp.Rational]:
+    """An exact number in [lo, hi] with at most `places` decimals, given as a YAML number
+    (0.9), a decimal string ("0.9") or a fraction ("9/10"); returned as a sympy Rational.
+    A YAML float is read through its shortest text, so 0.1 is 1/10, not its binary value."""
+    low, high = sp.Rational(lo), sp.Rational(hi)
+
+    def validate(value: Any) -> sp.Rational:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise TypeError("expected a number such as 0.9 or 9/10")
+        try:
+            number = sp.Rational(str(value).strip())
+        except (TypeError, ValueError, SyntaxError):
+            raise ValueError("expected a number such as 0.9 or 9/10") from None
+        if not isinstance(number, sp.Rational):
+            raise ValueError("expected a number such as 0.9 or 9/10")
+        if not low <= number <= high:
+            raise ValueError(f"must be between {lo} and {hi}")
+        if (number * 10**places).q != 1:
+            raise ValueError(f"must have at most {places} digits after the decimal point")
+        return number
 
     return validate
 

@@ -56,7 +56,7 @@ class Problem:
             "points": _points_json(self.points),
             "family": self.family.id,
             "seed": self.seed,
-            "options": self.options,
+            "options": to_json(self.options),
             "fingerprint": self.fingerprint,
             "params": to_json(self.params),
             "answers": to_json(self.solution.answers),

@@ -15,3 +15,16 @@ def _one_torch_thread() -> None:
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(1)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize the shared family tests (tests/family_suite.py) from their class."""
+    from family_suite import FamilySuite
+
+    cls = metafunc.cls
+    if cls is None or not issubclass(cls, FamilySuite):
+        return
+    if "option_set" in metafunc.fixturenames:
+        metafunc.parametrize("option_set", list(cls.option_sets.values()), ids=list(cls.option_sets))
+    if "pin" in metafunc.fixturenames:
+        metafunc.parametrize(("pin", "says"), cls.pins, ids=[str(i) for i in range(len(cls.pins))])

@@ -1,9 +1,7 @@
 import pytest
 import torch
-from hypothesis import given
-from oracle import as_float, slip_difference_rates
-from pins import rejected
-from strategies import OPTIONS, PROPERTY, SEED, feasible
+from family_suite import FamilySuite
+from oracle import as_float
 
 from generator.family import get_family
 from generator.numbers import exact
@@ -44,21 +42,19 @@ def _check_against_torch(obj: dict) -> None:
         assert decoupled == pytest.approx(as_float(a["w_momentum_decoupled"]), abs=1e-12)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_matches_torch_sgd(seed):
-    _check_against_torch(make_problem(FAMILY, seed).contract())
+class TestSgdStep(FamilySuite):
+    family = FAMILY
+    seeds = range(300)
+    option_sets = {"default": {}, "momentum": {"momentum": True}}
+    pins = [
+        ({"lr": "-5"}, "lr must be between 0 and 1"),
+        ({"lr": 1000000}, "lr must be between 0 and 1"),
+        ({"weight_decay": "1.5"}, "weight_decay must be between 0 and 1"),
+        ({"grad": "1/3"}, "grad must be a decimal with at most 2 digits after the point"),
+    ]
 
-
-@pytest.mark.parametrize("seed", range(200))
-def test_momentum_matches_torch(seed):
-    _check_against_torch(make_problem(FAMILY, seed, {"momentum": True}).contract())
-
-
-@PROPERTY
-@given(seed=SEED, options=OPTIONS[FAMILY])
-def test_property_sgd_step(seed: int, options: dict) -> None:
-    """Any seed, any valid options: the contract holds and the steps are torch.optim.SGD's."""
-    _check_against_torch(feasible(FAMILY, seed, options).contract())
+    def oracle(self, contract: dict) -> None:
+        _check_against_torch(contract)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -75,20 +71,3 @@ def test_sheet_000_q2():
     assert answers["w_plain"] == exact("0.785")
     assert answers["w_decay"] == exact("0.7842")
     assert answers["shrink_factor"] == exact("0.999")
-
-
-def test_slips_differ_from_the_answer():
-    rates = slip_difference_rates("sgd_step", range(200), {"momentum": True})
-    assert len(rates) >= 2
-    assert all(rate >= 0.95 for rate in rates.values()), rates
-
-
-@pytest.mark.parametrize(("pin", "says"), [
-    ({"lr": "-5"}, "lr must be between 0 and 1"),
-    ({"lr": 1000000}, "lr must be between 0 and 1"),
-    ({"weight_decay": "1.5"}, "weight_decay must be between 0 and 1"),
-    ({"grad": "1/3"}, "grad must be a decimal with at most 2 digits after the point"),
-])
-def test_nonsensical_pins_are_rejected_by_name(pin: dict, says: str) -> None:
-    """Pinned values outside the family's domain are refused with a message naming the parameter."""
-    assert says in rejected(FAMILY, pin)

@@ -11,14 +11,23 @@ import numpy as np
 import sympy as sp
 
 from .. import domain
-from ..draws import decimal, pick
+from ..draws import decimal, decimal_beyond, pick
 from ..family import Family, Option, Slip, Solution, boolean, int_in, register
+from ..tolerance import DEFAULT_PLACES, Tolerance
 
 # Pairs an instructor would write on the board: eta * lambda has at most four
 # decimals, so with two-decimal weights every answer is a short terminating decimal.
 LEARNING_RATES = ["1/10", "1/20", "1/5", "1/2", "1/4"]
 DECAYS = ["1/10", "1/20", "1/50", "1/100", "1/5"]
 MOMENTA = ["1/2", "9/10", "4/5"]
+# The statement asks for weights to four decimals. The two-step momentum answers carry
+# up to ten, so a student who rounds only at the end is within half a unit and one who
+# keeps six decimals on the way within a few millionths: one unit accepts both.
+MOMENTUM_TOLERANCE = Tolerance("abs", sp.Rational(1, 10**DEFAULT_PLACES))
+# Answers the problem contrasts, and every slip, must sit farther from the answer than
+# the tolerance plus the half unit a student's own rounding adds, or the grader could
+# not tell them apart (a mistake would earn full marks).
+SEPARATION = sp.Rational(3, 2 * 10**DEFAULT_PLACES)
 
 
 @register
@@ -32,6 +41,7 @@ class SgdStep(Family):
         "w_momentum_coupled": "the weight after two momentum steps with coupled weight decay",
         "w_momentum_decoupled": "the weight after two momentum steps with decoupled weight decay",
     }
+    tolerances = {"w_momentum_coupled": MOMENTUM_TOLERANCE, "w_momentum_decoupled": MOMENTUM_TOLERANCE}
     options = {
         "places": Option(2, "digits after the decimal point of w and the gradients", int_in(1, 2)),
         "momentum": Option(False, "add two momentum steps, coupled versus decoupled decay", boolean),
@@ -39,16 +49,16 @@ class SgdStep(Family):
 
     def draw(self, rng: np.random.Generator, options: dict[str, Any]) -> dict[str, Any]:
         places = options["places"]
-        params = {
-            "lr": sp.Rational(pick(rng, LEARNING_RATES)),
-            "weight_decay": sp.Rational(pick(rng, DECAYS)),
-            "w": decimal(rng, places, 2),
-            "grad": decimal(rng, places, 1),
-        }
-        if options["momentum"]:
-            params["momentum"] = sp.Rational(pick(rng, MOMENTA))
+        lr, decay = sp.Rational(pick(rng, LEARNING_RATES)), sp.Rational(pick(rng, DECAYS))
+        momentum = sp.Rational(pick(rng, MOMENTA)) if options["momentum"] else None
+        w = decimal_beyond(rng, places, smallest_gradable_weight(lr, decay, momentum), 2)
+        grad = first_gradient(rng, places, w, lr, decay, momentum)
+        params = {"lr": lr, "weight_decay": decay, "w": w, "grad": grad}
+        if momentum is not None:
+            params["momentum"] = momentum
             params["grad2"] = decimal(rng, places, 1)
         return params
+
 
     def solve(self, params: dict[str, Any]) -> Solution:
         lr, decay, w, grad = (params[k] for k in ("lr", "weight_decay", "w", "grad"))
@@ -118,7 +128,33 @@ class SgdStep(Family):
             problems.append("shrinkage form disagrees with the update")
         if "momentum" in params and a["w_momentum_coupled"] == a["w_momentum_decoupled"]:
             problems.append("coupled and decoupled decay agree, so the contrast shows nothing")
+        if abs(params["w"]) <= smallest_gradable_weight(params["lr"], params["weight_decay"], params.get("momentum")):
+            problems.append("w is so small that the weight-decay term is lost in the rounding of the answers")
         return problems
+
+
+def first_gradient(rng: np.random.Generator, places: int, w: sp.Rational, lr: sp.Rational, decay: sp.Rational,
+                   momentum: sp.Rational | None) -> sp.Rational:
+    """The data gradient of step 1. With momentum, the velocity it starts (g + lambda w)
+    is what the no-momentum slip leaves out of step 2, so it must not nearly cancel."""
+    if momentum is None:
+        return decimal(rng, places, 1)
+    scale = 10**places
+    floor = SEPARATION / (lr * momentum)
+    allowed = [sp.Rational(k, scale) for k in range(-scale, scale + 1)
+               if k and abs(sp.Rational(k, scale) + decay * w) > floor]
+    return pick(rng, allowed)
+
+
+def smallest_gradable_weight(lr: sp.Rational, decay: sp.Rational, momentum: sp.Rational | None) -> sp.Rational:
+    """|w| must exceed this for the decay to show in the four-decimal answers. The
+    smallest gap the decay makes is half of lr*decay*|w| (the slip that uses lambda/2);
+    with momentum, coupled and decoupled decay differ by exactly lr*momentum*decay*|w|
+    after two steps (expand both updates: everything else cancels)."""
+    bound = 2 * SEPARATION / (lr * decay)
+    if momentum is not None:
+        bound = max(bound, SEPARATION / (lr * momentum * decay))
+    return bound
 
 
 def momentum_steps(w: sp.Rational, grads: list[sp.Rational], lr: sp.Rational, mu: sp.Rational,

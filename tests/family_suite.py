@@ -1,0 +1,123 @@
+"""The tests every family shares, in one place: a family's test file subclasses
+FamilySuite, names the family, gives its independent torch oracle and its nonsensical
+pins, and adds only what is its own (the sheets' fixed cases, special properties).
+
+    class TestAdamStep(FamilySuite):
+        family = "adam_step"
+        option_sets = {"default": {}, "two_steps": {"steps": 2}}
+        pins = [({"lr": "-1"}, "lr must be between")]
+
+        def oracle(self, contract: dict) -> None:
+            ...  # recompute the answers from contract["params"] with torch; assert they agree
+
+The suite then runs, for that family:
+- the oracle over `seeds` for each of `option_sets` (the failing seed is named);
+- the oracle over seeds and options drawn by hypothesis from tests/strategies.py,
+  with the contract's exactness checked on every draw;
+- every slip differs from its answer on at least `min_slip_rate` of the seeds, and on
+  every seed no slip is accepted within its answer's tolerance (a slip the grader
+  cannot tell from the answer would give full marks for the mistake);
+- at least `min_distinct` distinct variants in 1,000 seeds with the default options;
+- the key of 30 seeds of each option set compiles without an overfull box over 1pt;
+- every pin is refused with a message containing its text.
+Parametrization comes from conftest.py's pytest_generate_tests, which reads the class."""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import Any, ClassVar
+
+from hypothesis import given
+from hypothesis import strategies as st
+from oracle import slip_difference_rates
+from pins import rejected
+from strategies import OPTIONS, PROPERTY, SEED, feasible
+
+from generator.bank import Bank
+from generator.compile import compile_tex
+from generator.grade import matches
+from generator.numbers import to_json
+from generator.pipeline import render_exam
+from generator.variants import Exam, make_problem
+
+# pdflatex's warning for a line that sticks out into the margin, with the amount
+OVERFULL = re.compile(r"^Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide\)", re.MULTILINE)
+
+
+class FamilySuite:
+    family: ClassVar[str]
+    seeds: ClassVar[range] = range(200)
+    option_sets: ClassVar[dict[str, dict[str, Any]]] = {"default": {}}
+    pins: ClassVar[list[tuple[dict[str, Any], str]]] = []
+    min_slip_rate: ClassVar[float] = 0.95
+    min_distinct: ClassVar[int] = 500  # distinct variants in 1,000 default seeds
+    overfull_limit_pt: ClassVar[float] = 1.0
+
+    def oracle(self, contract: dict[str, Any]) -> None:
+        """Recompute the answers of `contract` (the problem's contract object) independently,
+        with torch, and assert that they agree."""
+        raise NotImplementedError
+
+    def test_matches_torch(self, option_set: dict[str, Any]) -> None:
+        for seed in self.seeds:
+            contract = make_problem(self.family, seed, option_set).contract()
+            try:
+                self.oracle(contract)
+            except AssertionError as exc:
+                raise AssertionError(f"seed {seed}, options {option_set}: {exc}") from exc
+
+    @PROPERTY
+    @given(data=st.data())
+    def test_property(self, data: st.DataObject) -> None:
+        """Any seed, any valid options: the contract is exact and torch agrees."""
+        problem = feasible(self.family, data.draw(SEED, label="seed"), data.draw(OPTIONS[self.family], label="options"))
+        self.oracle(problem.contract())
+
+    def test_slips_differ_from_the_answer(self, option_set: dict[str, Any]) -> None:
+        rates = slip_difference_rates(self.family, self.seeds, option_set, among_offered=True)
+        assert rates, "the family offers no slips"
+        assert all(rate >= self.min_slip_rate for rate in rates.values()), rates
+
+    def test_no_slip_within_the_tolerance(self, option_set: dict[str, Any]) -> None:
+        for seed in self.seeds:
+            problem = make_problem(self.family, seed, option_set)
+            for slip in problem.family.slips(problem.params, problem.solution):
+                correct = to_json(problem.solution.answers[slip.answer])
+                assert not matches_json(to_json(slip.value), correct, problem.tolerance(slip.answer)), (
+                    f"seed {seed}, options {option_set}: slip {slip.answer}:{slip.name} is graded right")
+
+    def test_varied(self) -> None:
+        fingerprints = {make_problem(self.family, seed).fingerprint for seed in range(1000)}
+        assert len(fingerprints) >= self.min_distinct, f"{len(fingerprints)} distinct variants in 1,000 seeds"
+
+    def test_clean_page(self, option_set: dict[str, Any]) -> None:
+        problems = [make_problem(self.family, seed, option_set) for seed in range(30)]
+        for number, problem in enumerate(problems, 1):
+            problem.number = number
+        exam = Exam(bank=Bank(name="clean-page", title=self.family, slots=[]), seed=0, variant="TEST-0000",
+                    problems=problems)
+        _, log = compile_tex(render_exam(exam, key=True), label=self.family)
+        wide = [float(pt) for pt in OVERFULL.findall(log) if float(pt) > self.overfull_limit_pt]
+        assert not wide, f"overfull boxes of {wide} pt"
+
+    def test_nonsensical_pins_are_rejected_by_name(self, pin: dict[str, Any], says: str) -> None:
+        assert says in rejected(self.family, pin)
+
+    def test_declares_pins(self) -> None:
+        assert self.pins, f"{type(self).__name__} lists no nonsensical pins to refuse"
+
+
+def matches_json(given: Any, correct: Any, tolerance: Any) -> bool:
+    """The grader's own comparison, for a value in the contract's JSON form."""
+    def number(value: Any) -> Any:
+        if isinstance(value, list):
+            return [number(v) for v in value]
+        if isinstance(value, bool) or value is None:
+            return value
+        try:
+            return Fraction(value)
+        except (TypeError, ValueError):
+            return value
+
+    return matches(number(given), correct, tolerance)
