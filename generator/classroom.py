@@ -27,6 +27,7 @@ import pikepdf
 from . import numbers
 from .bank import Bank
 from .compile import epoch_for
+from .csvcells import safe_row
 from .errors import GenError
 from .files import prepare_dir, write_atomic
 from .glyphs import unprintable
@@ -225,8 +226,8 @@ def csv_rows(student: Student, exam: Exam, extra: list[str]) -> list[list[str]]:
 def answers_csv(rows: list[list[str]], extra: list[str]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS + extra)
-    writer.writerows(rows)
+    writer.writerow(safe_row(CSV_COLUMNS + extra))
+    writer.writerows(safe_row(row) for row in rows)
     return buffer.getvalue()
 
 

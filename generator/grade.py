@@ -20,6 +20,7 @@ from typing import Any
 
 from . import numbers
 from .choice import as_number
+from .csvcells import read_cell, safe_row
 from .errors import GenError
 from .files import prepare_dir, write_atomic
 from .responses import exact_value, parse_value
@@ -152,7 +153,8 @@ def _records(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
                             f"(found: {', '.join(h for h in header if h) or 'nothing'})")
     for row in reader:
         if any(cell.strip() for cell in row):
-            yield reader.line_num, {name: (row[i] if i < len(row) else "") for i, name in enumerate(header)}
+            # a sheet gen wrote (or one saved from it) may hold quote-escaped cells
+            yield reader.line_num, {name: read_cell(row[i]) if i < len(row) else "" for i, name in enumerate(header)}
 
 
 class _BadRow(Exception):
@@ -315,8 +317,8 @@ def status(pending: Fraction) -> str:
 def _csv(header: list[str], rows: list[list[Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow(safe_row(header))
+    writer.writerows(safe_row(row) for row in rows)
     return buffer.getvalue()
 
 
