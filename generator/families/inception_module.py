@@ -38,7 +38,7 @@ class InceptionModule(Family):
     answer_labels = {
         "out_channels": "the number of channels the module outputs",
         "macs_direct": "the MACs of the direct convolution",
-        "macs_reduced": "the MACs with the 1x1 reduction",
+        "macs_reduced": "the MACs of the 1x1 reduction and the convolution after it, together",
         "saving_ratio": "the factor by which the reduction cuts the cost",
     }
     tolerances = {"saving_ratio": half_unit(2)}  # the key gives the ratio as about x.yz
@@ -58,7 +58,10 @@ class InceptionModule(Family):
         side = pick(rng, options["map_sides"])
         return {
             "in_channels": sp.Integer(c_in),
-            "branch_widths": [sp.Integer(pick(rng, choices)) for choices in BRANCH_CHOICES],
+            # the pool projection never keeps the input's width, or the slip of giving the pool
+            # branch C_in channels would earn full marks
+            "branch_widths": [sp.Integer(pick(rng, [c for c in choices if i < 3 or c != c_in]))
+                              for i, choices in enumerate(BRANCH_CHOICES)],
             "out_channels": sp.Integer(c_out),
             "reduce_channels": sp.Integer(pick(rng, reduces)),
             "kernel_size": sp.Integer(pick(rng, options["kernel_sizes"])),
@@ -132,6 +135,9 @@ class InceptionModule(Family):
             return problems
         c_in, c_out, r, k, h, w = _cost_params(params)
         a = solution.answers
+        if params["branch_widths"][3] == c_in:
+            problems.append("the pool projection keeps the input's width, so leaving it out of the pooling branch "
+                            "gives the right count")
         if a["macs_reduced"] >= a["macs_direct"]:
             problems.append("the reduction does not save work")
         if a["saving_ratio"] != sp.Rational(k * k * c_in * c_out, r * (c_in + k * k * c_out)):
