@@ -23,6 +23,8 @@ from ..linalg import matvec, scaled
 
 # (a, |b|, d, lambda_min, lambda_max) for [[a, b], [b, d]]
 Candidate = tuple[int, int, int, int, int]
+# Where part (a) evaluates the gradient: small integer points other than the minimiser.
+START_POINTS = [(x, y) for x in range(-3, 4) for y in range(-3, 4) if (x, y) != (0, 0)]
 
 
 @cache
@@ -55,13 +57,14 @@ class GdConvergence(Family):
     id = "gd_convergence"
     title = "Step sizes for which gradient descent converges on a quadratic"
     answer_labels = {
+        "grad_at_start": "the gradient of f at the given point",
         "eigenvalues": "the eigenvalues of A",
         "lr_max": "the bound on the learning rate below which gradient descent converges",
         "lr_best": "the learning rate that shrinks the error fastest",
-        "rate": "the factor by which the error shrinks per step at that learning rate",
+        "rate": "the worst-case ratio of successive distances to the minimiser at that learning rate",
     }
     options = {
-        "max_entry": Option(6, "largest absolute value of an entry of A", int_in(1, 12)),
+        "max_entry": Option(10, "largest absolute value of an entry of A", int_in(1, 12)),
         "fastest": Option(True, "also ask for the fastest learning rate and its contraction factor", boolean),
     }
 
@@ -73,9 +76,13 @@ class GdConvergence(Family):
                 "off-diagonal entry and integer eigenvalues exists",
                 hint="use max_entry >= 2",
             )
-        a, b, d, _, _ = pick(rng, candidates)
+        # a != d where the entries allow it: with a = d the eigenvectors are always (1, +-1)
+        unequal = [c for c in candidates if c[0] != c[2]]
+        a, b, d, _, _ = pick(rng, unequal or candidates)
         sign = 1 if rng.integers(2) else -1
-        params = {"A": [[sp.Integer(a), sp.Integer(sign * b)], [sp.Integer(sign * b), sp.Integer(d)]]}
+        point = pick(rng, START_POINTS)
+        params = {"A": [[sp.Integer(a), sp.Integer(sign * b)], [sp.Integer(sign * b), sp.Integer(d)]],
+                  "point": [sp.Integer(point[0]), sp.Integer(point[1])]}
         # without part (d) its answers are neither asked nor graded
         return params if options["fastest"] else params | {"fastest": False}
 
@@ -91,6 +98,7 @@ class GdConvergence(Family):
         edge = [[1 - 2 * lr_max * a, -2 * lr_max * b], [-2 * lr_max * b, 1 - 2 * lr_max * d]]
         return Solution(
             answers={
+                "grad_at_start": [2 * x for x in matvec(params["A"], params["point"])],
                 "eigenvalues": [lam_min, lam_max],
                 "lr_max": lr_max,
                 **({"lr_best": 1 / (lam_min + lam_max), "rate": (lam_max - lam_min) / (lam_max + lam_min)}
@@ -117,7 +125,14 @@ class GdConvergence(Family):
 
     def slips(self, params: dict[str, Any], solution: Solution) -> list[Slip]:
         lam_min, lam_max = solution.answers["eigenvalues"]
+        (a, b), (_, d) = params["A"]
+        x, y = params["point"]
         return [
+            Slip("grad_at_start", "gradient_without_two", "you took the gradient of u^T A u to be Au; it is 2Au",
+                 matvec(params["A"], params["point"])),
+            Slip("grad_at_start", "cross_term_once", "you counted the off-diagonal entry of A once in the xy term; "
+                 "u^T A u has 2b xy, whose derivative adds 2b y to df/dx and 2b x to df/dy",
+                 [2 * a * x + b * y, b * x + 2 * d * y]),
             Slip("lr_max", "gradient_without_two", "you took the gradient of u^T A u to be Au; it is 2Au, "
                  "so the step matrix is I - 2 eta A", 2 / lam_max),
             Slip("lr_max", "one_over_smoothness", "you used the sufficient rule eta <= 1/L with L = 2 lambda_max; "
@@ -135,6 +150,13 @@ class GdConvergence(Family):
             return ["A must be a 2x2 matrix"]
         if problems := domain.each("A", matrix, lambda name, v: domain.integer(name, v, -12, 12)):
             return problems
+        point = params["point"]
+        if domain.shape(point) != (2,):
+            return ["point must be a vector of two entries"]
+        if problems := domain.each("point", point, lambda name, v: domain.integer(name, v, -9, 9)):
+            return problems
+        if point == [0, 0]:
+            return ["point must not be the minimiser 0, where every gradient rule gives 0"]
         (a, b), (c, d) = matrix
         if b != c:
             return ["A must be symmetric"]
