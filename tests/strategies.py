@@ -27,6 +27,7 @@ from generator.families.resblock_params import CHANNELS as BLOCK_CHANNELS
 from generator.families.resblock_params import KERNELS as BLOCK_KERNELS
 from generator.families.resblock_params import REDUCTIONS, SIZES
 from generator.families.resnet_params import PRESETS
+from generator.families.transformer_params import PRESETS as TRANSFORMER_PRESETS
 from generator.variants import Problem, make_problem
 
 SEED = st.integers(0, 2**32 - 1)
@@ -57,6 +58,19 @@ BOOL = one(True, False)
 # family id -> option name -> strategy of the values a bank may give it
 SPACES: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "batchnorm_shapes": {"layouts": some(LAYOUTS)},
+    "rnn_params": {
+        "cells": some(["RNN", "LSTM", "GRU"]),
+        "bidirectional": one(False, True, "either"),
+        "layers": some(range(1, 5)),
+        "bias": one("mostly", "any", True, False),
+        "with_shapes": BOOL,
+    },
+    "transformer_params": {
+        "preset": one("none", *TRANSFORMER_PRESETS),
+        "d_models": some(range(128, 1025, 64)),
+        "layers": some(range(2, 49)),
+        "bias": one("mostly", "any", True, False),
+    },
     "conv_architecture": {
         "kernel_sizes": st.none() | some(range(1, 12)),
         # sides a course would use: a 256-pixel input is valid, but only a target given

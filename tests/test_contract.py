@@ -34,6 +34,10 @@ REQUIRED = {
                        "num_classes"}, {"total_params"}),
     "batchnorm_shapes": ({"input_shape", "layout"}, {"mean_shape", "var_shape"}),
     "conv_as_matrix": ({"weight", "input_length", "padding"}, {"A", "B"}),
+    # the second half of a course
+    "transformer_params": ({"d_model", "nhead", "dim_feedforward", "num_layers", "bias"},
+                           {"params_attention", "params_ffn", "params_norm", "params_layer", "total_params"}),
+    "rnn_params": ({"cell", "input_size", "hidden_size", "num_layers", "bidirectional", "bias"}, {"params"}),
 }
 
 
