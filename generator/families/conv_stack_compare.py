@@ -1,5 +1,6 @@
 """A stack of n small k x k convolutions versus one large convolution with the same
-receptive field (VGG's argument): receptive field, parameters, ratio."""
+receptive field (VGG's argument): receptive field, parameters, ratio, and the
+multiply-accumulates on a map whose size every convolution keeps."""
 
 from __future__ import annotations
 
@@ -11,8 +12,14 @@ import sympy as sp
 from .. import domain
 from ..draws import pick
 from ..family import Family, Option, Slip, Solution, ints_from, register
-from ..shapes import Layer, conv_params, receptive_field, total_params
+from ..shapes import Layer, conv_macs, conv_params, receptive_field, total_params
 from ..tolerance import half_unit
+
+# Channel counts of VGG-like stages and the map sides they run on (ImageNet's 224 halved,
+# CIFAR's 32 halved): with k in {3, 5} and n in {2, 3, 4}, 1,080 combinations.
+CHANNELS = [16, 24, 32, 48, 64, 96, 128, 160, 192, 256, 320, 384, 512]
+MAP_SIDES = [7, 8, 14, 16, 28, 32, 56, 64, 112]
+MAX_SIDE = 224
 
 
 def _convs(channels: int, kernel: int, depth: int) -> list[Layer]:
@@ -30,34 +37,42 @@ class ConvStackCompare(Family):
         "params_stack": "the number of parameters of the stack",
         "params_single": "the number of parameters of the single convolution",
         "ratio": "the stack's parameters as a fraction of the single convolution's",
-        "extra_nonlinearities": "the number of extra non-linearities of the stack",
+        "macs_stack": "the multiply-accumulates of the stack on the map",
+        "macs_single": "the multiply-accumulates of the single convolution on the map",
     }
     tolerances = {"ratio": half_unit(3)}  # the key gives the ratio as a percentage with one decimal
     options = {
-        "channels": Option([16, 32, 64, 128, 256], "channel counts C that may be drawn", ints_from(range(1, 1025))),
+        "channels": Option(CHANNELS, "channel counts C that may be drawn", ints_from(range(1, 1025))),
         "kernel_sizes": Option([3, 5], "kernel sizes k of the stacked convolutions", ints_from(range(2, 8))),
         "depths": Option([2, 3, 4], "numbers n of stacked convolutions", ints_from(range(2, 7))),
     }
 
     def draw(self, rng: np.random.Generator, options: dict[str, Any]) -> dict[str, Any]:
+        side = sp.Integer(pick(rng, MAP_SIDES))
         return {"channels": pick(rng, options["channels"]), "kernel_size": pick(rng, options["kernel_sizes"]),
-                "depth": pick(rng, options["depths"])}
+                "depth": pick(rng, options["depths"]), "height": side, "width": side}
 
     def solve(self, params: dict[str, Any]) -> Solution:
         c, k, n = params["channels"], params["kernel_size"], params["depth"]
         field = receptive_field(_convs(c, k, n))
         stack = sp.Integer(total_params(_convs(c, k, n)))
         single = sp.Integer(conv_params(c, c, field, bias=False))
+        h, w = params["height"], params["width"]
+        # every convolution keeps the h x w size, so each of its h w outputs costs its k^2 C^2 weights
+        macs_stack = sp.Integer(n * conv_macs(c, c, k, h, w))
+        macs_single = sp.Integer(conv_macs(c, c, field, h, w))
         return Solution(
             answers={"receptive_field": sp.Integer(field), "params_stack": stack, "params_single": single,
-                     "ratio": stack / single, "extra_nonlinearities": sp.Integer(n - 1)},
+                     "ratio": stack / single, "macs_stack": macs_stack, "macs_single": macs_single},
             work={"per_layer": sp.Integer(conv_params(c, c, k, bias=False)), "stack_c2": sp.Integer(n * k * k),
-                  "single_c2": sp.Integer(field * field), "c2": sp.Integer(c * c), "saved": single - stack},
+                  "single_c2": sp.Integer(field * field), "c2": sp.Integer(c * c), "saved": single - stack,
+                  "positions": sp.Integer(h * w), "extra_nonlinearities": sp.Integer(n - 1)},
         )
 
     def slips(self, params: dict[str, Any], solution: Solution) -> list[Slip]:
         c, k, n = params["channels"], params["kernel_size"], params["depth"]
-        return [
+        one_channel = [] if c > 1 else ["channels_once"]  # C = C^2: no mistake to tell apart
+        return [slip for slip in [
             Slip("receptive_field", "summed_kernels", "you added the kernel sizes; each further layer only "
                  "widens the field by k-1, since its window overlaps the previous one", n * k),
             Slip("params_stack", "k_not_squared", "you used k instead of k x k weights per channel pair",
@@ -68,12 +83,20 @@ class ConvStackCompare(Family):
                  n * (k * k * c * c + c)),
             Slip("params_single", "summed_kernels", "the large kernel must match the receptive field "
                  "n(k-1)+1, not the sum n*k of the kernel sizes", (n * k) ** 2 * c * c),
-        ]
+            Slip("macs_stack", "one_position", "you counted the weights once; each is used at every one of the "
+                 "H x W output positions", solution.answers["params_stack"]),
+            Slip("macs_stack", "one_layer", "you counted one convolution of the stack; all n of them run",
+                 solution.answers["macs_stack"] / n),
+            Slip("macs_single", "one_position", "you counted the weights once; each is used at every one of the "
+                 "H x W output positions", solution.answers["params_single"]),
+        ] if slip.name not in one_channel]
 
     def check_params(self, params: dict[str, Any]) -> list[str]:
         return [*domain.integer("channels", params["channels"], 1, 1024),
                 *domain.integer("kernel_size", params["kernel_size"], 2, 7),
-                *domain.integer("depth", params["depth"], 2, 6)]
+                *domain.integer("depth", params["depth"], 2, 6),
+                *domain.integer("height", params["height"], 1, MAX_SIDE),
+                *domain.integer("width", params["width"], 1, MAX_SIDE)]
 
     def check(self, params: dict[str, Any], solution: Solution) -> list[str]:
         a = solution.answers
