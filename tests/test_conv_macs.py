@@ -1,18 +1,18 @@
 from fractions import Fraction
 
-import pytest
 import sympy as sp
 import torch
-from hypothesis import given
-from oracle import macs, slip_difference_rates
-from pins import rejected
-from strategies import OPTIONS, PROPERTY, SEED, feasible
+from family_suite import FamilySuite
+from oracle import macs
 
 from generator.family import get_family
+from generator.pipeline import render_problem
 from generator.variants import make_problem
 
 SEEDS = range(200)
 FAMILY = "conv_macs"
+# issue #15: seed 4 of these options ran past the right margin
+WIDE = {"channels": [512, 1024, 2048], "map_sides": [7, 14]}
 
 
 def _layers(c_in: int, c_out: int, k: int) -> tuple[torch.nn.Module, torch.nn.Module]:
@@ -40,18 +40,18 @@ def _check_against_torch(p: dict, a: dict) -> None:
     assert Fraction(a["saving_ratio"]) == Fraction(macs(standard, shape), macs(separable, shape))
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_matches_torch_flop_counter(seed):
-    obj = make_problem(FAMILY, seed).contract()
-    _check_against_torch(obj["params"], obj["answers"])
+class TestConvMacs(FamilySuite):
+    family = FAMILY
+    option_sets = {"default": {}, "wide": WIDE,
+                   "rectangular": {"square": False, "map_sides": [7, 14, 28, 56, 112, 224], "kernel_sizes": [3, 5, 7]}}
+    pins = [
+        ({"in_channels": "1/2"}, "in_channels must be an integer from 2 to 2048"),
+        ({"kernel_size": 4}, "kernel_size must be one of 3, 5, 7"),
+        ({"height": 0}, "height must be an integer from 1 to 256"),
+    ]
 
-
-@PROPERTY
-@given(seed=SEED, options=OPTIONS[FAMILY])
-def test_property_convmacs(seed: int, options: dict) -> None:
-    """Any seed, any valid options: the contract holds and the counts are torch's."""
-    obj = feasible(FAMILY, seed, options).contract()
-    _check_against_torch(obj["params"], obj["answers"])
+    def oracle(self, contract: dict) -> None:
+        _check_against_torch(contract["params"], contract["answers"])
 
 
 def test_sheet_003_exercises_9_and_10():
@@ -69,14 +69,10 @@ def test_sheet_003_exercises_9_and_10():
     assert round(float(a["saving_ratio"]), 1) == 8.4
 
 
-def test_every_variant_is_well_posed():
-    family = get_family(FAMILY)
+def test_every_variant_saves_less_than_k_squared():
     for seed in SEEDS:
         problem = make_problem(FAMILY, seed)
-        a = problem.solution.answers
-        assert family.check(problem.params, problem.solution) == []
-        assert 1 < a["saving_ratio"] < problem.params["kernel_size"] ** 2
-        assert all(isinstance(v, sp.Rational) for v in a.values())
+        assert 1 < problem.solution.answers["saving_ratio"] < problem.params["kernel_size"] ** 2
 
 
 def test_rectangular_maps_and_options():
@@ -86,17 +82,8 @@ def test_rectangular_maps_and_options():
     assert all(p.params["kernel_size"] == 7 and p.params["in_channels"] == 32 for p in problems)
 
 
-def test_slips_differ_from_the_answer():
-    rates = slip_difference_rates(FAMILY, SEEDS)
-    assert len(rates) >= 2
-    assert all(rate >= 0.95 for rate in rates.values()), rates
-
-
-@pytest.mark.parametrize(("pin", "says"), [
-    ({"in_channels": "1/2"}, "in_channels must be an integer from 2 to 2048"),
-    ({"kernel_size": 4}, "kernel_size must be one of 3, 5, 7"),
-    ({"height": 0}, "height must be an integer from 1 to 256"),
-])
-def test_nonsensical_pins_are_rejected_by_name(pin: dict, says: str) -> None:
-    """Pinned values outside the family's domain are refused with a message naming the parameter."""
-    assert says in rejected(FAMILY, pin)
+def test_statement_says_the_padded_zeros_count():
+    """Issue #15: the statement did not say whether products with the zero padding count."""
+    statement = " ".join(render_problem(make_problem(FAMILY, 4, WIDE))["statement"].split())
+    assert "the products with the padded zeros included" in statement
+    assert "a decimal to two places" in statement

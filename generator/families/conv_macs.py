@@ -17,7 +17,7 @@ from ..shapes import conv_macs, conv_params
 from ..tolerance import half_unit
 
 # Channel counts and map sides of real CNN stages; a calculator is enough for the products.
-CHANNELS = [16, 24, 32, 48, 64, 96, 128, 192, 256]
+CHANNELS = [16, 24, 32, 48, 64, 96, 128, 160, 192, 256, 320, 384, 512]
 MAP_SIDES = [7, 14, 28, 56]
 KERNELS = [3, 5, 7]  # odd, so that "same" padding keeps the map size
 
