@@ -158,3 +158,29 @@ def text_value(value: Any) -> str:
         dec = decimal(r)
         shown += f" = {dec}" if terminates(r) else f" ≈ {dec}"
     return shown
+
+
+def sqrt_significant(square: Any, digits: int) -> sp.Rational:
+    """The square root of a positive rational, exactly when it is rational, otherwise rounded
+    half up to `digits` significant digits; in integers (isqrt), as significant(sp.sqrt(x))
+    would give, without sympy's slow floor of an irrational (standard deviations, bounds)."""
+    from math import isqrt
+
+    r = exact(square)
+    p, q = int(r.p), int(r.q)
+    if isqrt(p) ** 2 == p and isqrt(q) ** 2 == q:
+        return sp.Rational(isqrt(p), isqrt(q))
+
+    def floor_root(scale: int, places: int) -> int:
+        """floor(sqrt(scale * r) * 10^places), as floor(sqrt(floor(y))) = floor(sqrt(y))."""
+        if places >= 0:
+            return isqrt(scale * p * 100**places // q)
+        return isqrt(scale * p // (q * 100**-places))
+
+    places = 0  # decimals kept, so that floor(sqrt(r) * 10^places) has `digits` digits
+    while floor_root(1, places) < 10 ** (digits - 1):
+        places += 1
+    while floor_root(1, places) >= 10**digits:
+        places -= 1
+    # rounding half up: floor(x + 1/2) = (floor(2x) + 1) // 2
+    return sp.Rational((floor_root(4, places) + 1) // 2) / sp.Integer(10) ** places

@@ -110,3 +110,18 @@ def receptive_field(layers: list[Layer]) -> int:
 def conv_macs(in_channels: int, out_channels: int, kernel: int, height: int, width: int, groups: int = 1) -> int:
     """Multiply-accumulates of a conv producing a height x width map (bias ignored)."""
     return out_channels * (in_channels // groups) * kernel * kernel * height * width
+
+
+def conv_transpose_output_size(n: int, kernel: int, padding: int = 0, stride: int = 1, output_padding: int = 0,
+                               dilation: int = 1) -> int:
+    """(n - 1)s - 2p + d(k-1) + output_padding + 1, as torch.nn.ConvTranspose2d computes it."""
+    return (n - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+
+
+def weight_fans(layer: Layer) -> tuple[int, int]:
+    """(fan_in, fan_out) of a Linear or Conv2d weight as torch.nn.init counts them: the
+    weight is [out, in] or [out, in, k, k], and each fan is its channel count times k*k."""
+    if layer["type"] == "Linear":
+        return layer["in_features"], layer["out_features"]
+    area = _side(layer["kernel_size"]) ** 2
+    return layer["in_channels"] * area, layer["out_channels"] * area

@@ -28,6 +28,10 @@ from generator.families.resblock_params import KERNELS as BLOCK_KERNELS
 from generator.families.resblock_params import REDUCTIONS, SIZES
 from generator.families.resnet_params import PRESETS
 from generator.families.transformer_params import PRESETS as TRANSFORMER_PRESETS
+from generator.families.weight_init import LAYER_TYPES as INIT_LAYERS
+from generator.families.weight_init import MODES as INIT_MODES
+from generator.families.weight_init import NONLINEARITIES as INIT_NONLINEARITIES
+from generator.families.weight_init import SCHEMES as INIT_SCHEMES
 from generator.variants import Problem, make_problem
 
 SEED = st.integers(0, 2**32 - 1)
@@ -58,6 +62,19 @@ BOOL = one(True, False)
 # family id -> option name -> strategy of the values a bank may give it
 SPACES: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "batchnorm_shapes": {"layouts": some(LAYOUTS)},
+    "transposed_conv_output_size": {
+        "kernel_sizes": some(range(1, 8)),
+        "strides": some(range(1, 5)),
+        "dilations": some(range(1, 4)),
+        "inverse": BOOL,
+    },
+    "weight_init": {
+        "schemes": some(INIT_SCHEMES),
+        "layers": some(INIT_LAYERS),
+        "nonlinearities": some(INIT_NONLINEARITIES),
+        "modes": some(INIT_MODES),
+        "kernel_sizes": some(range(1, 12)),
+    },
     "rnn_params": {
         "cells": some(["RNN", "LSTM", "GRU"]),
         "bidirectional": one(False, True, "either"),

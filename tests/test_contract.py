@@ -38,6 +38,9 @@ REQUIRED = {
     "transformer_params": ({"d_model", "nhead", "dim_feedforward", "num_layers", "bias"},
                            {"params_attention", "params_ffn", "params_norm", "params_layer", "total_params"}),
     "rnn_params": ({"cell", "input_size", "hidden_size", "num_layers", "bidirectional", "bias"}, {"params"}),
+    "weight_init": ({"scheme", "layer", "nonlinearity", "mode"}, {"fan_in", "fan_out", "gain", "variance"}),
+    "transposed_conv_output_size": ({"input_size", "kernel_size", "stride", "padding", "output_padding", "dilation"},
+                                    {"output_size"}),
 }
 
 
