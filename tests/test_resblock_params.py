@@ -2,14 +2,13 @@ from collections import Counter
 
 import pytest
 import torch
-from hypothesis import given
+from family_suite import FamilySuite
 from oracle import build, trainable_params
-from pins import rejected
-from strategies import OPTIONS, PROPERTY, SEED, feasible
 from torch.utils.flop_counter import FlopCounterMode
 
 from generator.errors import InfeasibleError, OptionError
 from generator.family import get_family
+from generator.pipeline import render_problem
 from generator.variants import distinct_slips, make_problem
 
 FAMILY = "resblock_params"
@@ -49,26 +48,36 @@ def _oracle(params):
     return answers
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_matches_torch(seed):
-    obj = make_problem(FAMILY, seed).contract()
-    assert obj["answers"] == _oracle(obj["params"])
+class TestResblockParams(FamilySuite):
+    family = FAMILY
+    option_sets = {"default": {}, "three_designs": {"designs": 3, "macs": False, "kernel_sizes": [3, 5, 7]},
+                   "wide": {"designs": 3, "channels": [384, 512], "reduction": [8], "kernel_sizes": [7]}}
+    pins = [
+        ({"channels": -64}, "channels must be an integer from 2 to 1024"),
+        ({"bottleneck_width": 1000}, "bottleneck_width must be an integer from 1 to"),
+        ({"kernel_size": 4}, "kernel_size must be one of 3, 5, 7"),
+        ({"order": "sideways"}, "order must be one of pre, post"),
+    ]
+
+    def oracle(self, contract: dict) -> None:
+        assert contract["answers"] == _oracle(contract["params"])
 
 
-@PROPERTY
-@given(seed=SEED, options=OPTIONS[FAMILY])
-def test_property_resblock_params(seed: int, options: dict) -> None:
-    """Any seed, any valid options: the contract holds and the counts and MACs are torch's."""
-    obj = feasible(FAMILY, seed, options).contract()
-    assert obj["answers"] == _oracle(obj["params"])
-
-
-@pytest.mark.parametrize("seed", range(0, 200, 4))
-def test_three_designs_without_macs_match_torch(seed):
-    obj = make_problem(FAMILY, seed, {"designs": 3, "macs": False, "kernel_sizes": [3, 5, 7]}).contract()
-    assert set(obj["params"]["blocks"]) == {"A", "B", "C"}
-    assert "feature_maps" not in obj["params"]
-    assert obj["answers"] == _oracle(obj["params"])
+def test_three_designs_ask_for_the_fewest_and_give_the_widths():
+    """Issue #15: with designs: 3 the statement asked which design has "fewer" parameters and
+    called designs of equal width "different widths"."""
+    for seed in range(40):
+        problem = make_problem(FAMILY, seed, {"designs": 3})
+        statement = " ".join(render_problem(problem)["statement"].split())
+        assert "has the fewest parameters" in statement and "has fewer parameters" not in statement
+        assert "of different widths" not in statement
+        widths = [problem.solution.work["designs"][i]["in_channels"] for i in range(3)]
+        if len(set(widths)) > 1:
+            assert (f"not all of the same width (design A: {widths[0]} channels, design B: {widths[1]} channels, "
+                    f"design C: {widths[2]} channels)") in statement
+    two = " ".join(render_problem(make_problem(FAMILY, 0))["statement"].split())
+    assert "has fewer parameters" in two
+    assert "Two residual blocks of different widths are compared (design A: 32 channels, design B: 128 channels)" in two
 
 
 # --- the sheets' own numbers ------------------------------------------------------
@@ -263,12 +272,9 @@ def test_slips_reach_the_contract():
     assert {s["name"] for s in slips["params_A"]} == {"no_bias", "no_batchnorm", "running_stats", "k_not_squared"}
 
 
-@pytest.mark.parametrize(("pin", "says"), [
-    ({"channels": -64}, "channels must be an integer from 2 to 1024"),
-    ({"bottleneck_width": 1000}, "bottleneck_width must be an integer from 1 to"),
-    ({"kernel_size": 4}, "kernel_size must be one of 3, 5, 7"),
-    ({"order": "sideways"}, "order must be one of pre, post"),
-])
-def test_nonsensical_pins_are_rejected_by_name(pin: dict, says: str) -> None:
-    """Pinned values outside the family's domain are refused with a message naming the parameter."""
-    assert says in rejected(FAMILY, pin)
+def test_no_bias_slip_only_where_there_are_biases():
+    """Leaving out biases that do not exist gives the answer itself: not offered as a slip."""
+    for seed in range(40):
+        problem = make_problem(FAMILY, seed, {"bias": False})
+        names = {slip.name for slip in get_family(FAMILY).slips(problem.params, problem.solution)}
+        assert "no_bias" not in names and "no_batchnorm" in names

@@ -194,7 +194,7 @@ class ResblockParams(Family):
     answer_labels = {
         **{f"params_{label}": f"the number of parameters of design {label}" for label in LABELS},
         **{f"macs_{label}": f"the MACs of design {label}" for label in LABELS},
-        "fewer": "the design with fewer parameters",
+        "fewer": "the design with the fewest parameters",
     }
     options = {
         "designs": Option(2, "how many designs to compare (one is always a bottleneck)", int_in(2, 3)),
@@ -289,6 +289,8 @@ class ResblockParams(Family):
              "(a k x k filter has k*k weights per channel)",
              lambda layers: _count(layers, kernel_power=1)),
         ]
+        if not params["bias"]:  # leaving out biases that do not exist is no mistake
+            variants = [variant for variant in variants if variant[0] != "no_bias"]
         found = [Slip(f"params_{label}", name, says, count(layers))
                  for label, layers in params["blocks"].items() for name, says, count in variants]
         for design in solution.work["designs"]:
