@@ -14,6 +14,10 @@ from ..draws import pick
 from ..family import Family, Option, Slip, Solution, ints_from, register
 
 BOX_NUMBERS = 5  # x, y, w, h and the confidence of one box
+GRIDS = list(range(7, 20))
+# Small custom data sets, PASCAL VOC's 20, COCO's 80 and a few between: with the grids and
+# the boxes, 975 combinations, so a class rarely shares a variant.
+CLASSES = [2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 80, 100]
 
 
 @register
@@ -26,10 +30,11 @@ class YoloOutput(Family):
         "boxes_total": "the number of candidate boxes per image",
     }
     options = {
-        "grid_sizes": Option([7, 13, 19], "grid sides S to draw from", ints_from(range(1, 33))),
+        # Grids of 7 (YOLOv1's 448-pixel input) to 19 cells (608 pixels at a stride of 32).
+        "grid_sizes": Option(GRIDS, "grid sides S to draw from", ints_from(range(1, 33))),
         # At least two boxes by default: with B = 1 forgetting B gives the right count.
-        "boxes": Option([2, 3, 4, 5], "boxes per cell B to draw from", ints_from(range(1, 7))),
-        "classes": Option([3, 10, 20, 80], "numbers of classes C to draw from", ints_from(range(1, 1001))),
+        "boxes": Option([2, 3, 4, 5, 6], "boxes per cell B to draw from", ints_from(range(1, 7))),
+        "classes": Option(CLASSES, "numbers of classes C to draw from", ints_from(range(1, 1001))),
     }
 
     def draw(self, rng: np.random.Generator, options: dict[str, Any]) -> dict[str, Any]:
@@ -49,7 +54,7 @@ class YoloOutput(Family):
 
     def slips(self, params: dict[str, Any], solution: Solution) -> list[Slip]:
         s, b, c = params["S"], params["B"], params["C"]
-        return [
+        slips = [
             Slip("per_cell", "forgot_boxes", "you counted the 5 box numbers once; each of the B boxes has its own",
                  BOX_NUMBERS + c),
             Slip("per_cell", "boxes_plus_classes", "you added B and C; each box needs 5 numbers, not one",
@@ -64,6 +69,8 @@ class YoloOutput(Family):
                  s * s * (BOX_NUMBERS + c)),
             Slip("boxes_total", "one_side", "you multiplied by S once; the grid has S x S cells", s * b),
         ]
+        # with B = 1 or S = 1 (options allow them) some mistakes give the answer itself: not offered
+        return [slip for slip in slips if slip.value != solution.answers[slip.answer]]
 
     def check_params(self, params: dict[str, Any]) -> list[str]:
         return [*domain.integer("S", params["S"], 1, 32), *domain.integer("B", params["B"], 1, 6),
