@@ -12,5 +12,11 @@ if ! command -v pdflatex >/dev/null || ! kpsewhich exam.cls >/dev/null 2>&1 || !
     texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-pictures \
     texlive-fonts-recommended latexmk lmodern poppler-utils
 fi
+# Chinese exams (language: zh): the CJK package and its Arphic font, when CJKutf8 is missing.
+if ! kpsewhich CJKutf8.sty >/dev/null 2>&1; then
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends \
+    texlive-lang-chinese latex-cjk-chinese latex-cjk-chinese-arphic-gbsn00lp
+fi
 python3 -m pip install --quiet -e .
 gen exam --seed 42

@@ -1,6 +1,14 @@
-"""Banks: the YAML file an instructor writes. Read with yaml.safe_load (data, never
-code) and validated into plain dataclasses; every error names the file and, where
-YAML knows it, the line and column."""
+"""Banks: the YAML file an instructor writes. Read as data (never code) and validated
+into plain dataclasses; every error names the file and, where YAML knows it, the line.
+
+A bank lists problems (`problems:`), or sections of them (`sections:`, each with a
+heading, an optional intro and its own problems). A problem is a family (`family:`), a
+question written in the bank (`question:`, see generator.questions), a file or folder
+of questions next to the bank (`include:`), or a pool that gives each student k of its
+alternatives (`pick: k` with `from:`; `one_of:` is `pick: 1`). The bank may also set
+the exam's look (logo, header, footer, honour code, the fields to fill in, the answer
+space, a folder of its own templates) and its `language`. Files a bank names must lie
+inside its folder (generator.assets)."""
 
 from __future__ import annotations
 
@@ -11,13 +19,17 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from .assets import Assets, inside
 from .errors import BankError, GenError
 from .family import get_family
+from .i18n import DEFAULT, languages
+from .markdown import Markdown, MarkdownError, parse
+from .questions import Question, parse_question
 from .tolerance import Tolerance, parse_tolerance
+from .yamlload import line_of, load_yaml, text_line
 
 BANK_DIR = Path(__file__).resolve().parent.parent / "banks"
+BANK_FILE = "bank.yaml"  # the bank of a course folder (`--bank NAME` for banks/NAME/bank.yaml)
 MAX_CHOICES = 8  # letters A-H; more options no longer fit a printed line or an LMS list
 
 
@@ -34,10 +46,11 @@ class ChoiceSpec:
 
 @dataclass(frozen=True)
 class Choice:
-    """One problem a slot may hold: a family, the options it draws with, the
+    """One family problem a slot may hold: a family, the options it draws with, the
     parameters the instructor pinned instead of drawing, tolerances that replace the
     family's (`tolerance` for every answer, `tolerances` per answer name) and, for a
-    multiple-choice question, how it is asked. `where` names it in messages."""
+    multiple-choice question, how it is asked. `points`, when the alternative of a pool
+    sets its own, replaces the slot's. `where` names it in messages."""
 
     family: str
     options: dict[str, Any] = field(default_factory=dict)
@@ -46,19 +59,52 @@ class Choice:
     tolerances: dict[str, Tolerance] = field(default_factory=dict)
     ask: ChoiceSpec | None = None
     where: str = field(default="", compare=False)
+    points: Fraction | None = None
+
+
+Alternative = Choice | Question
 
 
 @dataclass(frozen=True)
 class Slot:
-    """One numbered problem of the exam; with `one_of`, several alternatives, of which
-    each student gets one."""
+    """One entry of the bank's problem list: a family problem or a question, or a pool
+    of alternatives of which each student gets `pick` (distinct ones)."""
 
     id: str
     points: Fraction
-    choices: list[Choice]
+    choices: list[Alternative]
+    pick: int = 1
+    section: int | None = None  # 1-based number of its section, when the bank has sections
+
+    def points_of(self, alternative: int) -> Fraction:
+        """An alternative's own points if it sets them, otherwise the slot's."""
+        return self.choices[alternative].points or self.points
 
 
 @dataclass(frozen=True)
+class Section:
+    heading: str
+    intro: Markdown | None = None
+
+
+FIELDS = ("name", "student_id", "section", "seat", "room", "signature")
+
+
+@dataclass(frozen=True)
+class Look:
+    """How the exam looks beyond its problems (all optional)."""
+
+    logo: str | None = None  # the image's name in the compile folder
+    header: str = ""  # replaces the course/title at the left of the page headers
+    footer: str = ""  # at the left of the page footers
+    honour_code: Markdown | None = None  # a framed block on the first page, with a line to sign
+    fields: tuple[str, ...] = ("name", "student_id")
+    space_scale: Fraction = Fraction(1)  # multiplies every answer space
+    section_points: bool = True  # a section's heading says its points
+    templates: Path | None = None  # a course's own templates, looked up before templates/
+
+
+@dataclass
 class Bank:
     name: str
     title: str
@@ -68,28 +114,50 @@ class Bank:
     instructions: str = ""
     shuffle: bool = False
     distinct: bool = False  # with a roster: redraw a variant a student above already has
+    sections: list[Section] = field(default_factory=list)
+    language: str = DEFAULT
+    look: Look = field(default_factory=Look)
+    images: dict[str, Path] = field(default_factory=dict)  # compile-folder name -> file in the bank's folder
 
 
 # The keys a bank and its problems may have: a misspelt key is an error, not silently
 # ignored (an instructor who writes `shufle: true` must not believe the exam is shuffled).
-BANK_KEYS = ("title", "course", "date", "instructions", "problems", "shuffle", "distinct")
+LOOK_KEYS = ("logo", "header", "footer", "honour_code", "fields", "space_scale", "section_points", "templates")
+BANK_KEYS = ("title", "course", "date", "instructions", "problems", "shuffle", "distinct", "sections", "language",
+             *LOOK_KEYS)
 SLOT_KEYS = ("id", "points", "one_of")
+POOL_KEYS = ("id", "points", "one_of", "pick", "from")
+SECTION_KEYS = ("heading", "intro", "problems")
 CHOICE_KEYS = ("family", "options", "params", "tolerance", "format", "choices", "answer", "fill")
 
 
 def find_bank(name_or_path: str) -> Path:
-    """`--bank NAME` -> banks/NAME.yaml in the current folder, else the project's own
-    banks/NAME.yaml; anything that looks like a path is a path."""
+    """`--bank NAME` -> banks/NAME.yaml (or the course folder banks/NAME/bank.yaml) in the
+    current folder, else the project's own; anything that looks like a path is a path
+    (a folder meaning its bank.yaml)."""
     path = Path(name_or_path)
+    if path.is_dir():
+        if not (path / BANK_FILE).is_file():
+            raise BankError(f"the folder {str(path)!r} has no {BANK_FILE}")
+        return path / BANK_FILE
     if path.suffix in (".yaml", ".yml") or path.exists():
         if not path.is_file():
             raise BankError(f"bank file {str(path)!r} not found")
         return path
     for folder in (Path("banks"), BANK_DIR):
-        if (folder / f"{name_or_path}.yaml").is_file():
-            return folder / f"{name_or_path}.yaml"
-    known = sorted({p.stem for folder in (Path("banks"), BANK_DIR) for p in folder.glob("*.yaml")})
+        for candidate in (folder / f"{name_or_path}.yaml", folder / name_or_path / BANK_FILE):
+            if candidate.is_file():
+                return candidate
+    known = sorted({p.stem for folder in (Path("banks"), BANK_DIR) for p in folder.glob("*.yaml")}
+                   | {p.parent.name for folder in (Path("banks"), BANK_DIR) for p in folder.glob(f"*/{BANK_FILE}")})
     raise BankError(f"no bank named {name_or_path!r}", hint=f"known banks: {', '.join(known)}")
+
+
+def bank_name(name_or_path: str, path: Path) -> str:
+    """A bank's name (part of every seed): its file name without .yaml, or the course
+    folder's name when the bank was named by its folder (`--bank course`)."""
+    named_by_folder = path.name == BANK_FILE and not name_or_path.endswith((".yaml", ".yml"))
+    return path.parent.name if named_by_folder else path.stem
 
 
 def _known_keys(entry: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
@@ -102,28 +170,20 @@ def _known_keys(entry: dict[str, Any], allowed: tuple[str, ...], where: str) -> 
 
 def load_bank(name_or_path: str) -> Bank:
     path = find_bank(name_or_path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise BankError(f"not valid YAML: {exc.problem}", where=where) from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise BankError(f"cannot read bank: {exc}", where=str(path)) from None
-    return parse_bank(data, name=path.stem, where=str(path))
+    return parse_bank(load_yaml(path), name=bank_name(name_or_path, path), where=str(path), folder=path.parent)
 
 
-def parse_bank(data: Any, *, name: str, where: str) -> Bank:
+def parse_bank(data: Any, *, name: str, where: str, folder: Path | None = None) -> Bank:
+    """A bank from its YAML data; `folder` is where its files (questions, images,
+    templates) live, the current folder when not given."""
     if not isinstance(data, dict):
         raise BankError("a bank is a mapping with at least `title` and `problems`", where=where)
     _known_keys(data, BANK_KEYS, where)
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
         raise BankError("`title` is required and must be text", where=where)
-    problems = data.get("problems")
-    if not isinstance(problems, list) or not problems:
-        raise BankError("`problems` must be a non-empty list", where=where)
-    slots = [_parse_slot(entry, i, where=f"{where}: problem {i}") for i, entry in enumerate(problems, 1)]
+    reader = _Reader(Path(where), Assets(folder or Path(".")))
+    slots, sections = reader.problems(data, where)
     ids = [slot.id for slot in slots]
     if len(set(ids)) != len(ids):
         raise BankError("two problems have the same `id`", where=where)
@@ -134,6 +194,10 @@ def parse_bank(data: Any, *, name: str, where: str) -> Bank:
     date = data.get("date")
     if date is not None and not isinstance(date, dt.date):
         raise BankError("`date` must be a date like 2026-12-01", where=where)
+    language = data.get("language", DEFAULT)
+    if language not in languages():
+        raise BankError(f"`language` is one of {', '.join(languages())}, got {language!r}", where=where,
+                        hint="a new language is one YAML file of strings in generator/lang/")
     return Bank(
         name=name,
         title=title,
@@ -143,6 +207,10 @@ def parse_bank(data: Any, *, name: str, where: str) -> Bank:
         instructions=_text(data.get("instructions"), "instructions", where),
         shuffle=shuffle,
         distinct=distinct,
+        sections=sections,
+        language=language,
+        look=reader.look(data, where),
+        images=reader.assets.images,
     )
 
 
@@ -154,25 +222,214 @@ def _text(value: Any, key: str, where: str) -> str:
     return str(value)
 
 
-def _parse_slot(entry: Any, position: int, *, where: str) -> Slot:
-    if not isinstance(entry, dict):
-        raise BankError("each problem is a mapping with a `family` (or `one_of`)", where=where)
-    points = _points(entry.get("points", 10), where)
-    slot_id = str(entry.get("id", position))
-    if "one_of" in entry:
-        _known_keys(entry, SLOT_KEYS, where)
-        alternatives = entry["one_of"]
+class _Reader:
+    """Reads a bank's problems, sections and look; holds its folder and images."""
+
+    def __init__(self, file: Path, assets: Assets):
+        self.file = file
+        self.assets = assets
+        self.questions: dict[str, str] = {}  # id -> where, to refuse a question asked twice
+
+    def at(self, data: Any, key: str | None = None, file: Path | None = None) -> str:
+        line = line_of(data, key)
+        return f"{file or self.file}:{line}" if line else str(file or self.file)
+
+    def problems(self, data: dict[str, Any], where: str) -> tuple[list[Slot], list[Section]]:
+        if ("problems" in data) == ("sections" in data):
+            raise BankError("a bank has either `problems` or `sections`" if "problems" in data else
+                            "`problems` must be a non-empty list", where=where)
+        if "problems" in data:
+            return self.slots(data["problems"], where, section=None, first=1), []
+        groups = data["sections"]
+        if not isinstance(groups, list) or not groups:
+            raise BankError("`sections` must be a non-empty list of {heading, problems}", where=where)
+        slots: list[Slot] = []
+        sections = []
+        for number, group in enumerate(groups, 1):
+            at = self.at(group) if isinstance(group, dict) else where
+            if not isinstance(group, dict):
+                raise BankError(f"section {number} is a mapping with `heading` and `problems`", where=at)
+            _known_keys(group, SECTION_KEYS, at)
+            heading = group.get("heading")
+            if not isinstance(heading, str | int | float) or isinstance(heading, bool) or not str(heading).strip():
+                raise BankError(f"section {number} needs a `heading` (text)", where=at)
+            sections.append(Section(str(heading), self.markdown(group, "intro") if "intro" in group else None))
+            slots += self.slots(group.get("problems"), f"{where}: section {number}", section=number,
+                                first=len(slots) + 1)
+        return slots, sections
+
+    def markdown(self, data: dict[str, Any], key: str) -> Markdown:
+        value = data[key]
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise BankError(f"`{key}` must be text", where=self.at(data, key))
+        try:
+            return parse(str(value), lambda written: self.assets.image(self.file.parent, written))
+        except MarkdownError as exc:
+            line = text_line(self.file, data, key, str(value), exc.line)
+            raise BankError(f"`{key}`: {exc}", where=f"{self.file}:{line}" if line else str(self.file)) from None
+
+    def slots(self, problems: Any, where: str, *, section: int | None, first: int) -> list[Slot]:
+        if not isinstance(problems, list) or not problems:
+            raise BankError("`problems` must be a non-empty list", where=where)
+        slots: list[Slot] = []
+        for entry, file in self.expand(problems, where):
+            position = first + len(slots)
+            slots.append(self.slot(entry, position, f"{where}: problem {position}", file, section))
+        return slots
+
+    def expand(self, entries: list[Any], where: str) -> list[tuple[Any, Path]]:
+        """The entries with every `include:` replaced by what its file or folder holds,
+        each with the file it comes from."""
+        found: list[tuple[Any, Path]] = []
+        for entry in entries:
+            if isinstance(entry, dict) and "include" in entry:
+                found += self.include(entry, where)
+            else:
+                found.append((entry, self.file))
+        return found
+
+    def include(self, entry: dict[str, Any], where: str) -> list[tuple[Any, Path]]:
+        at = self.at(entry)
+        if set(entry) != {"include"} or not isinstance(entry["include"], str):
+            raise BankError("`include:` stands alone and names a question file or folder next to the bank",
+                            where=at)
+        try:
+            path = inside(self.assets.root, self.file.parent, entry["include"], "include")
+        except ValueError as exc:
+            raise BankError(str(exc), where=at) from None
+        files = sorted(p for p in path.glob("*.y*ml") if p.suffix in (".yaml", ".yml")) if path.is_dir() else [path]
+        if not files:
+            raise BankError(f"the folder {entry['include']!r} holds no .yaml question files", where=at)
+        found: list[tuple[Any, Path]] = []
+        for file in files:
+            data = load_yaml(file)
+            for item in data if isinstance(data, list) else [data]:
+                if not isinstance(item, dict) or "include" in item:
+                    raise BankError("a question file holds one question (a mapping with `question:`) or a "
+                                    "list of them, and includes nothing itself", where=self.at(item, file=file))
+                found.append((item, file))
+        return found
+
+    def slot(self, entry: Any, position: int, where: str, file: Path, section: int | None) -> Slot:
+        if not isinstance(entry, dict):
+            raise BankError("each problem is a mapping with a `family` or `question` (or a pool: `pick`/`one_of`)",
+                            where=where)
+        slot_id = str(entry.get("id", position))
+        if "one_of" in entry or "pick" in entry or "from" in entry:
+            return self.pool(entry, slot_id, where, section)
+        alternative = self.alternative(entry, where, file, slot_keys=True)
+        points = alternative.points or _points(entry.get("points", 10), where)
+        slot = Slot(id=slot_id, points=points, choices=[alternative], section=section)
+        _check_rubric(slot)
+        return slot
+
+    def pool(self, entry: dict[str, Any], slot_id: str, where: str, section: int | None) -> Slot:
+        _known_keys(entry, POOL_KEYS if "one_of" not in entry else SLOT_KEYS, where)
+        if "one_of" in entry:
+            alternatives, pick = entry["one_of"], 1
+        elif "from" not in entry or "pick" not in entry:
+            raise BankError("a pool is `pick: k` with `from:` (a list of problems)", where=where)
+        else:
+            alternatives, pick = entry["from"], entry["pick"]
+        key = "one_of" if "one_of" in entry else "from"
         if not isinstance(alternatives, list) or not alternatives:
-            raise BankError("`one_of` must be a non-empty list of problems", where=where)
-        choices = [_parse_choice(alt, where=f"{where}, alternative {i}") for i, alt in enumerate(alternatives, 1)]
-    else:
-        choices = [_parse_choice(entry, where=where)]
-    return Slot(id=slot_id, points=points, choices=choices)
+            raise BankError(f"`{key}` must be a non-empty list of problems", where=where)
+        expanded = self.expand(alternatives, where)
+        choices = [self.alternative(alt, f"{where}, alternative {i}", file, slot_keys=False)
+                   for i, (alt, file) in enumerate(expanded, 1)]
+        if isinstance(pick, bool) or not isinstance(pick, int) or not 1 <= pick <= len(choices):
+            raise BankError(f"`pick` is how many of the {len(choices)} alternatives each student gets "
+                            f"(1 to {len(choices)}), got {pick!r}", where=where)
+        slot = Slot(id=slot_id, points=_points(entry.get("points", 10), where), choices=choices, pick=pick,
+                    section=section)
+        _check_rubric(slot)
+        return slot
+
+    def alternative(self, entry: Any, where: str, file: Path, *, slot_keys: bool) -> Alternative:
+        if isinstance(entry, dict) and "question" in entry:
+            question = parse_question(entry, file=file, assets=self.assets)
+            if not slot_keys and "id" in entry:
+                raise BankError(f"question {question.id!r}: an alternative of a pool has no `id`",
+                                where=question.where)
+            if question.id in self.questions:
+                raise BankError(f"question {question.id!r} is in the bank twice (also at "
+                                f"{self.questions[question.id]})", where=question.where,
+                                hint="a question is asked at most once per exam; give the copy another id")
+            self.questions[question.id] = question.where
+            return question
+        return _parse_choice(entry, where=where)
+
+    def look(self, data: dict[str, Any], where: str) -> Look:
+        fields = data.get("fields", list(Look.fields))
+        if not isinstance(fields, list) or not fields or not all(f in FIELDS for f in fields):
+            raise BankError(f"`fields` is a list of the fields to fill in, from {', '.join(FIELDS)}; got {fields!r}",
+                            where=self.at(data, "fields"))
+        scale = data.get("space_scale", 1)
+        if isinstance(scale, bool) or not isinstance(scale, int | float) or not 0 < scale <= 5:
+            raise BankError(f"`space_scale` multiplies the answer space: a number above 0 and at most 5, "
+                            f"got {scale!r}", where=self.at(data, "space_scale"))
+        section_points = data.get("section_points", True)
+        if not isinstance(section_points, bool):
+            raise BankError("`section_points` must be true or false", where=self.at(data, "section_points"))
+        return Look(
+            logo=self.file_key(data, "logo", image=True),
+            header=_text(data.get("header"), "header", where),
+            footer=_text(data.get("footer"), "footer", where),
+            honour_code=self.markdown(data, "honour_code") if "honour_code" in data else None,
+            fields=tuple(dict.fromkeys(fields)),
+            space_scale=Fraction(str(scale)),
+            section_points=section_points,
+            templates=self.file_key(data, "templates", image=False),
+        )
+
+    def file_key(self, data: dict[str, Any], key: str, *, image: bool) -> Any:
+        """`logo` (an image: its compile-folder name) or `templates` (a folder)."""
+        if key not in data:
+            return None
+        written = data[key]
+        at = self.at(data, key)
+        if not isinstance(written, str):
+            raise BankError(f"`{key}` is a path relative to the bank's folder", where=at)
+        try:
+            if image:
+                return self.assets.image(self.file.parent, written)
+            path = inside(self.assets.root, self.file.parent, written, "templates")
+        except ValueError as exc:
+            raise BankError(str(exc), where=at) from None
+        if not path.is_dir():
+            raise BankError(f"`templates` names a folder of templates, and {written!r} is not one", where=at)
+        return path
+
+
+def uneven_pools(bank: Bank) -> list[str]:
+    """Notes on pools whose alternatives are worth different points: then students'
+    totals differ (allowed, but rarely meant)."""
+    notes = []
+    for slot in bank.slots:
+        worth = sorted({slot.points_of(i) for i in range(len(slot.choices))})
+        if len(worth) > 1:
+            notes.append(f"problem {slot.id}: its alternatives are worth {_shown(worth[0])} to {_shown(worth[-1])} "
+                         "points, so students' totals differ; give them the same `points` for equal exams")
+    return notes
+
+
+def _check_rubric(slot: Slot) -> None:
+    """A rubric's points add up to its question's."""
+    for index, alternative in enumerate(slot.choices):
+        if isinstance(alternative, Question) and alternative.rubric:
+            total = sum((c.points for c in alternative.rubric), Fraction(0))
+            if total != slot.points_of(index):
+                raise BankError(f"question {alternative.id!r}: the rubric's points add up to {_shown(total)}, the "
+                                f"question is worth {_shown(slot.points_of(index))}", where=alternative.where)
+
+
+def _shown(number: Fraction) -> str:
+    return str(number.numerator) if number.denominator == 1 else f"{float(number):g}"
 
 
 def _parse_choice(entry: Any, *, where: str) -> Choice:
     if not isinstance(entry, dict) or "family" not in entry:
-        raise BankError("each problem needs a `family`", where=where)
+        raise BankError("each problem needs a `family` or a `question`", where=where)
     _known_keys(entry, CHOICE_KEYS + SLOT_KEYS[:2], where)
     options = entry.get("options") or {}
     params = entry.get("params") or {}
@@ -187,7 +444,8 @@ def _parse_choice(entry: Any, *, where: str) -> Choice:
         raise
     every, per_answer = _tolerances(entry.get("tolerance"), where)
     return Choice(family=family.id, options=options, params=params, tolerance=every, tolerances=per_answer,
-                  ask=_choice_spec(entry, where), where=where)
+                  ask=_choice_spec(entry, where), where=where,
+                  points=_points(entry["points"], where) if "points" in entry else None)
 
 
 def _tolerances(spec: Any, where: str) -> tuple[Tolerance | None, dict[str, Tolerance]]:

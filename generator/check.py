@@ -9,6 +9,7 @@ import json
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import sympy as sp
 
@@ -17,9 +18,10 @@ from .compile import compile_pdf
 from .errors import GenError
 from .numbers import decimal
 from .pipeline import exam_parts, render_part
+from .questions import Asked, Question, ask
 from .render import render_document
-from .seeds import derive_seed
-from .variants import Exam, Problem, problem_for
+from .seeds import derive_seed, rng_for
+from .variants import Exam, Item, problem_for
 
 SAMPLE_PER_PROBLEM = 3  # variants of each problem compiled together at the end
 
@@ -46,10 +48,17 @@ class CheckReport:
 
 def check_bank(bank: Bank, seeds: int, *, compile_sample: bool = True,
                progress: Callable[[int], None] | None = None) -> CheckReport:
-    reports, samples = [], []
+    reports: list[SlotReport] = []
+    samples: list[Item] = []
     for number, slot in enumerate(bank.slots, 1):
         for alternative, choice in enumerate(slot.choices):
             label = f"{number}" if len(slot.choices) == 1 else f"{number}{chr(ord('a') + alternative)}"
+            if isinstance(choice, Question):  # written as it is printed: nothing to draw, only to compile
+                reports.append(SlotReport(label=label, family=f"question {choice.id}", drawn=seeds, distinct=1))
+                samples.append(_asked(bank, label, choice, slot.points_of(alternative)))
+                if progress:
+                    progress(seeds)
+                continue
             report, drawn = _check_choice(bank, label, choice, seeds, progress)
             reports.append(report)
             samples.extend(drawn[:SAMPLE_PER_PROBLEM])
@@ -57,14 +66,22 @@ def check_bank(bank: Bank, seeds: int, *, compile_sample: bool = True,
     if compile_sample and samples:
         try:
             sample = Exam(bank=bank, seed=0, variant="CHECK-RUN", problems=samples)
-            compile_pdf(render_document([render_part(p) for p in exam_parts(sample)]), label="check sample")
+            course = bank.look.templates
+            compile_pdf(render_document([render_part(p) for p in exam_parts(sample)], course), label="check sample",
+                        files=bank.images)
         except GenError as exc:
             error = str(exc)
     return CheckReport(reports, error)
 
 
+def _asked(bank: Bank, label: str, question: Question, points: Fraction) -> Asked:
+    asked = ask(question, points, rng_for(derive_seed(bank.name, "check", label)))
+    asked.slot = label
+    return asked
+
+
 def _check_choice(bank: Bank, label: str, choice: Choice, seeds: int,
-                  progress: Callable[[int], None] | None) -> tuple[SlotReport, list[Problem]]:
+                  progress: Callable[[int], None] | None) -> tuple[SlotReport, list[Item]]:
     report = SlotReport(label=label, family=choice.family)
     fingerprints, values, drawn = set(), {}, []
     for index in range(seeds):

@@ -36,7 +36,7 @@ from .pipeline import answers_json, exam_parts, render_part
 from .render import Tex, render_document
 from .roster import Student
 from .unite import require_pdfunite, unite
-from .variants import Exam, draw_exam
+from .variants import Exam, Problem, draw_exam
 
 # Students per document. Fixed, not derived from --jobs, because a PDF cut from a chunk
 # embeds the fonts its chunk used: the same roster must give the same bytes on any machine.
@@ -52,6 +52,16 @@ class Entry:
     student: Student
     exam_tex: Tex
     key_tex: Tex
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What every chunk's document shares: the creation date, the course's own
+    templates and the images its questions use."""
+
+    epoch: int
+    course: Path | None = None
+    files: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass
@@ -100,9 +110,11 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
         pending: list[Entry] = []
         for number, student in enumerate(students):
             exam = draw_exam(bank, seed, student.contract(), taken)
+            exam.filled = {k: v for k, v in student.extra.items() if k in bank.look.fields and v}
             rows.extend(csv_rows(student, exam, extra))
             for problem in exam.problems:
-                holders.setdefault((problem.slot, problem.fingerprint), []).append(student.id)
+                if isinstance(problem, Problem):  # a question written in the bank has no variants
+                    holders.setdefault((problem.slot, problem.fingerprint), []).append(student.id)
             entry = _render(student, exam, out_dir)
             bad = unprintable(student.name)
             if bad:
@@ -114,7 +126,8 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
                 pending.append(entry)
             if len(pending) == CHUNK or number == len(students) - 1 and pending:
                 chunk_file = Path(tmp) / f"chunk-{number}.pdf"
-                in_flight.append(pool.submit(_build_chunk, pending, epoch, chunk_file, out_dir))
+                in_flight.append(pool.submit(_build_chunk, pending, Setup(epoch, bank.look.templates, bank.images),
+                                             chunk_file, out_dir))
                 pending = []
                 while len(in_flight) > jobs:  # enough queued to keep every core busy
                     collect(in_flight.popleft())
@@ -166,26 +179,28 @@ def _render(student: Student, exam: Exam, out_dir: Path) -> Entry:
     exam_part, key_part = exam_parts(exam)
     entry = Entry(student, render_part(exam_part), render_part(key_part))
     folder = prepare_dir(out_dir / student.id)
-    write_atomic(folder / "exam.tex", render_document([entry.exam_tex]))
-    write_atomic(folder / "key.tex", render_document([entry.key_tex]))
+    course = exam.bank.look.templates
+    write_atomic(folder / "exam.tex", render_document([entry.exam_tex], course))
+    write_atomic(folder / "key.tex", render_document([entry.key_tex], course))
     write_atomic(folder / "answers.json", answers_json(exam))
     return entry
 
 
-def _build_chunk(chunk: list[Entry], epoch: int, chunk_file: Path, out_dir: Path) -> ChunkOutcome:
+def _build_chunk(chunk: list[Entry], setup: Setup, chunk_file: Path, out_dir: Path) -> ChunkOutcome:
     """Compile a chunk (its exams, then its keys) and cut it per student; if it fails,
     compile its students one by one so that only the faulty ones are lost, each
     reported with its log lines."""
     parts = [e.exam_tex for e in chunk] + [e.key_tex for e in chunk]
     try:
-        pdf, ranges = compile_parts(parts, epoch=epoch, label="class chunk")
+        pdf, ranges = compile_parts(parts, epoch=setup.epoch, label="class chunk", course=setup.course,
+                                    files=setup.files)
     except GenError as exc:
         if len(chunk) == 1:
             reason = str(exc).replace("class chunk", f"student {chunk[0].student.id}")
             return ChunkOutcome(failed={chunk[0].student.id: reason})
         outcome = ChunkOutcome()
         for i, entry in enumerate(chunk):
-            alone = _build_chunk([entry], epoch, chunk_file.with_suffix(f".{i}.pdf"), out_dir)
+            alone = _build_chunk([entry], setup, chunk_file.with_suffix(f".{i}.pdf"), out_dir)
             outcome.exams += alone.exams
             outcome.keys += alone.keys
             outcome.done += alone.done
@@ -210,9 +225,18 @@ CSV_COLUMNS = ["student_id", "name", "variant", "problem", "family", "answer", "
 
 def csv_rows(student: Student, exam: Exam, extra: list[str]) -> list[list[str]]:
     """A student's rows of answers.csv: one per problem and answer, then the roster's
-    `extra` columns."""
+    `extra` columns. A question written in the bank has its id in the `family` column;
+    a written one has a row without a value (a person grades it)."""
     rows = []
     for problem in exam.problems:
+        if not isinstance(problem, Problem):
+            answer = problem.contract()["answers"].get("answer")
+            exact_value = "" if answer is None else answer if isinstance(answer, str) else json.dumps(answer)
+            rows.append([student.id, student.name, exam.variant, str(problem.number), problem.question.id,
+                         "answer" if answer is not None else "written", exact_value,
+                         _decimal(problem.question.correct) if problem.question.kind == "numeric" else ""]
+                        + [student.extra.get(k, "") for k in extra])
+            continue
         for name, value in problem.solution.answers.items():
             exact_value = numbers.to_json(value)
             rows.append([

@@ -15,7 +15,7 @@ import click
 import yaml
 
 from . import numbers
-from .bank import Bank, load_bank
+from .bank import Bank, load_bank, uneven_pools
 from .check import check_bank, format_report
 from .classroom import build_class
 from .errors import GenError
@@ -155,6 +155,8 @@ def exam(bank: str, seed: int, out: Path, roster: Path | None, jobs: int, only: 
     """Make an exam and its answer key (PDF and LaTeX) plus answers.json;
     with --roster, one per student plus exams.pdf, keys.pdf and answers.csv."""
     loaded = load_bank(bank)
+    for note in uneven_pools(loaded):
+        click.echo(f"note: {note}", err=True)
     if roster is not None:
         _exam_for_class(loaded, seed, out, roster, jobs, only)
         return
@@ -195,6 +197,8 @@ def check(bank: str, seeds: int) -> None:
     """Draw many variants of every problem in a bank and verify them: invariants,
     exact answers, distinct variants, answer spread, and a compiled sample."""
     loaded = load_bank(bank)
+    for note in uneven_pools(loaded):
+        click.echo(f"note: {note}", err=True)
     show = sys.stderr.isatty()
     with click.progressbar(length=seeds * len(loaded.slots), label="checking",
                            file=sys.stderr if show else io.StringIO()) as bar:

@@ -18,6 +18,7 @@ TEX_PACKAGES = (
     "texlive-latex-base texlive-latex-recommended texlive-latex-extra "
     "texlive-pictures texlive-fonts-recommended lmodern poppler-utils"
 )
+CJK_PACKAGES = "texlive-lang-chinese latex-cjk-chinese latex-cjk-chinese-arphic-gbsn00lp"
 DEFAULT_EPOCH = 1767225600  # 2026-01-01T00:00:00Z, when the bank gives no date
 TIME_LIMIT_S = 120
 
@@ -32,24 +33,42 @@ def require_pdflatex() -> str:
     return path
 
 
+def require_cjk() -> None:
+    """Chinese text needs the CJK package and its Arphic font, which a basic TeX Live lacks."""
+    kpsewhich = shutil.which("kpsewhich")
+    found = kpsewhich and subprocess.run([kpsewhich, "CJKutf8.sty"], capture_output=True, check=False).returncode == 0
+    if not found:
+        raise LatexMissingError("the exam holds Chinese text, and LaTeX's CJK support (CJKutf8) is not installed, "
+                                "so no PDF was made (the .tex files and answers.json were written)",
+                                hint=f"install it: sudo apt-get install {CJK_PACKAGES}")
+
+
 def epoch_for(date: dt.date | None) -> int:
     if date is None:
         return DEFAULT_EPOCH
     return int(dt.datetime(date.year, date.month, date.day, tzinfo=dt.timezone.utc).timestamp())
 
 
-def compile_pdf(tex: str, *, epoch: int = DEFAULT_EPOCH, label: str = "document") -> bytes:
+def compile_pdf(tex: str, *, epoch: int = DEFAULT_EPOCH, label: str = "document",
+                files: dict[str, Path] | None = None) -> bytes:
     """Compile LaTeX source to PDF bytes in one pdflatex pass, or raise LatexError
     carrying the log's error lines."""
-    return compile_tex(tex, epoch=epoch, label=label)[0]
+    return compile_tex(tex, epoch=epoch, label=label, files=files)[0]
 
 
-def compile_tex(tex: str, *, epoch: int = DEFAULT_EPOCH, label: str = "document") -> tuple[bytes, str]:
-    """Like compile_pdf, and also return pdflatex's log (it carries the page map)."""
+def compile_tex(tex: str, *, epoch: int = DEFAULT_EPOCH, label: str = "document",
+                files: dict[str, Path] | None = None) -> tuple[bytes, str]:
+    """Like compile_pdf, and also return pdflatex's log (it carries the page map).
+    `files` (name -> source file, e.g. a bank's images) are copied into the compile
+    folder first: pdflatex reads nothing outside it."""
     pdflatex = require_pdflatex()
+    if "\\usepackage{CJKutf8}" in tex:
+        require_cjk()
     with tempfile.TemporaryDirectory(prefix="gen-tex-") as tmp:
         workdir = Path(tmp)
         (workdir / "doc.tex").write_text(tex, encoding="utf-8")
+        for name, source in (files or {}).items():
+            shutil.copyfile(source, workdir / name)
         env = {
             **os.environ,
             "SOURCE_DATE_EPOCH": str(epoch),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from pathlib import Path
 
 import pikepdf
 
@@ -33,9 +34,11 @@ def reusable_figures(tex: Tex) -> Tex:
     return Tex(_FIGURE.sub(wrap, tex))
 
 
-def compile_parts(parts: list[Tex], *, epoch: int, label: str) -> tuple[bytes, list[range]]:
-    """The compiled document and, for each part, the range of its pages."""
-    pdf, log = compile_tex(render_document(parts), epoch=epoch, label=label)
+def compile_parts(parts: list[Tex], *, epoch: int, label: str, course: Path | None = None,
+                  files: dict[str, Path] | None = None) -> tuple[bytes, list[range]]:
+    """The compiled document and, for each part, the range of its pages; `course` is
+    the bank's own template folder, `files` the images its parts use."""
+    pdf, log = compile_tex(render_document(parts, course), epoch=epoch, label=label, files=files)
     starts = [int(line.split()[1]) for line in log.splitlines() if line.startswith("GEN-PART-START ")]
     if len(starts) != len(parts):
         raise GenError(f"{label}: expected {len(parts)} parts in the compiled document, found {len(starts)}")

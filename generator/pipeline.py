@@ -9,13 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from . import numbers
+from .bank import Bank
 from .choice import rounded
 from .compile import epoch_for
 from .errors import GenError
 from .files import prepare_dir, write_atomic
+from .i18n import translator
+from .markdown import inline_latex, to_latex
 from .parts import compile_parts, reusable_figures, split
+from .questions import Asked
 from .render import Tex, escape, render_block, render_document, render_template
-from .variants import Exam, Problem
+from .variants import Exam, Item, Problem
 
 
 def problem_context(problem: Problem) -> dict[str, Any]:
@@ -28,17 +32,73 @@ def problem_context(problem: Problem) -> dict[str, Any]:
     }
 
 
-def render_problem(problem: Problem) -> dict[str, Any]:
+def render_problem(problem: Problem, course: Path | None = None) -> dict[str, Any]:
+    """A family problem for part.tex (its template looked up in the course's template
+    folder first, when the bank has one)."""
     context = problem_context(problem)
+    family = problem.family
     return {
-        "title": problem.family.title,
+        "kind": "family",
+        "title": family.title,
         "points": _points_text(problem.points),
-        "statement": reusable_figures(
-            render_block(problem.family.template, "statement", context, problem.family.template_dir)
-        ),
-        "solution": render_block(problem.family.template, "solution", context, problem.family.template_dir),
+        "statement": reusable_figures(render_block(family.template, "statement", context, family.template_dir, course)),
+        "solution": render_block(family.template, "solution", context, family.template_dir, course),
         "choice": render_choice(problem),
     }
+
+
+def render_question(asked: Asked, bank: Bank) -> dict[str, Any]:
+    """A question written in the bank for question.tex: its Markdown as LaTeX, the
+    options in this student's order, and what the key shows."""
+    q = asked.question
+    t = translator(bank.language)
+    needed = _scaled(q.space, bank.look.space_scale) if q.space else "0cm"
+    return {
+        "kind": "question",
+        "qkind": q.kind,
+        "title": q.title,
+        "points": _points_text(asked.points),
+        "text": Tex(to_latex(q.text)),
+        "space": Tex(q.space or "0cm"),
+        "needspace": Tex(f"\\dimexpr {needed}+8\\baselineskip\\relax"),
+        "truth": q.correct if q.kind == "true_false" else None,
+        "multiple": q.multiple,
+        "options": [{"letter": letter, "tex": Tex(inline_latex(option)), "correct": right}
+                    for letter, option, right in asked.options],
+        "correct": ", ".join(asked.answers.get("answer", [])) if q.kind == "choice" else "",
+        "result": _result(asked),
+        "within": _within(asked, t),
+        "accepted": ", ".join(q.correct[1:]) if q.kind == "text" else "",
+        "answer": Tex(to_latex(q.answer)) if q.answer else None,
+        "answer_title": t("model_answer" if q.kind == "written" else "explanation"),
+        "rubric": [{"points": _points_text(c.points), "tex": Tex(inline_latex(c.text) or to_latex(c.text))}
+                   for c in q.rubric],
+    }
+
+
+def _result(asked: Asked) -> Tex | str:
+    """The answer a numeric or text question's key shows."""
+    q = asked.question
+    if q.kind == "numeric":
+        return Tex(f"${numbers.tex_number(q.correct)}$")
+    return q.correct[0] if q.kind == "text" else ""
+
+
+def _within(asked: Asked, t: Any) -> Tex | None:
+    """A numeric answer's tolerance as the key states it; nothing when exact."""
+    tolerance = asked.question.tolerance
+    if asked.question.kind != "numeric" or tolerance.kind not in ("abs", "rel"):
+        return None
+    if tolerance.kind == "abs":
+        return t("within_abs", value=numbers.decimal(str(tolerance.value), 12))
+    return t("within_rel", value=numbers.decimal(str(tolerance.value * 100), 12))
+
+
+def _scaled(length: str, scale: Fraction) -> str:
+    """A length such as 8cm times the bank's space scale."""
+    unit = length.lstrip("0123456789.")
+    number = Fraction(length[: len(length) - len(unit)]) * scale
+    return f"{numbers.decimal(str(number), 3)}{unit}"
 
 
 def render_choice(problem: Problem) -> dict[str, Any] | None:
@@ -70,7 +130,8 @@ def option_tex(value: Any) -> str:
 
 def exam_parts(exam: Exam) -> tuple[dict[str, Any], dict[str, Any]]:
     """The exam's and the key's part of a document (problems rendered once)."""
-    bank = exam.bank
+    bank, look = exam.bank, exam.bank.look
+    t = translator(bank.language)
     common = {
         "title": bank.title,
         "course": bank.course,
@@ -79,18 +140,73 @@ def exam_parts(exam: Exam) -> tuple[dict[str, Any], dict[str, Any]]:
         "variant": exam.variant,
         "student": exam.student,
         "total_points": _points_text(exam.total_points),
-        "problems": [render_problem(p) for p in exam.problems],
+        "problems": _rendered_items(exam),
+        "language": bank.language,
+        "templates": look.templates,
+        "header": look.header,
+        "footer": look.footer,
+        "logo": Tex(look.logo) if look.logo else None,  # a name the generator made (img-<hash>.png)
+        "honour_code": Tex(to_latex(look.honour_code)) if look.honour_code else None,
+        "fields": _fields(exam, t),
+        "space_scale": _points_text(look.space_scale) if look.space_scale != 1 else None,
+        "page": Tex("\\thepage"),
     }
     return {**common, "key": False}, {**common, "key": True}
 
 
+def _rendered_items(exam: Exam) -> list[dict[str, Any]]:
+    """Every problem and question for part.tex; the first of each section carries the
+    section's heading, and on the exam a family problem keeps its pages to itself."""
+    bank = exam.bank
+    items = exam.problems
+    rendered = []
+    for index, item in enumerate(items):
+        data = (render_question(item, bank) if isinstance(item, Asked)
+                else render_problem(item, bank.look.templates))
+        following = items[index + 1] if index + 1 < len(items) else None
+        data["section"] = _section(exam, item) if index == 0 or items[index - 1].section != item.section else None
+        data["page_after"] = following is not None and (
+            isinstance(item, Problem) or isinstance(following, Problem) or following.section != item.section)
+        rendered.append(data)
+    return rendered
+
+
+def _section(exam: Exam, item: Item) -> dict[str, Any] | None:
+    if item.section is None:
+        return None
+    bank = exam.bank
+    section = bank.sections[item.section - 1]
+    points = exam.section_points(item.section)
+    shown = translator(bank.language)("section_points", points=_points_text(points))
+    return {"heading": section.heading, "intro": Tex(to_latex(section.intro)) if section.intro else None,
+            "points": shown if bank.look.section_points else None}
+
+
+def _fields(exam: Exam, t: Any) -> list[list[dict[str, Any]]]:
+    """The fields to fill in, two to a row: a student's name and id (and, from the
+    roster, the other fields it has) printed, the rest left as lines to write on."""
+    known = {**exam.filled, **({"name": exam.student["name"], "student_id": exam.student["id"]}
+                               if exam.student else {})}
+    fields = list(exam.bank.look.fields)
+    rows = [fields[i : i + 2] for i in range(0, len(fields), 2)]
+    return [[{"label": t(name), "fill": _fill(known.get(name), last=column == len(row) - 1)}
+             for column, name in enumerate(row)] for row in rows]
+
+
+def _fill(value: str | None, *, last: bool) -> Tex:
+    if value:
+        return Tex(f"\\textbf{{{escape(value)}}}")
+    return Tex("\\enspace\\hrulefill" if last else "\\enspace\\hrulefill\\quad")
+
+
 def render_part(part: dict[str, Any]) -> Tex:
     """One student's exam or key as LaTeX, ready to go into any document."""
-    return Tex(render_template("part.tex", {"part": part}))
+    context = {"part": part, "t": translator(part["language"])}
+    return Tex(render_template("part.tex", context, part["templates"]))
 
 
 def render_exam(exam: Exam, *, key: bool) -> str:
-    return render_document([render_part(exam_parts(exam)[key])])
+    return render_document([render_part(exam_parts(exam)[key])], exam.bank.look.templates)
 
 
 def _points_text(points: Fraction) -> Tex:
@@ -108,8 +224,9 @@ def write_exam(exam: Exam, out_dir: Path, *, make_pdf: bool = True) -> list[Path
     a PDF is replaced only by a complete new one, and a failed build removes the old
     PDFs so no stale key is left next to new sources."""
     prepare_dir(out_dir)
+    course = exam.bank.look.templates
     exam_tex, key_tex = (render_part(part) for part in exam_parts(exam))
-    sources = {"exam": render_document([exam_tex]), "key": render_document([key_tex])}
+    sources = {"exam": render_document([exam_tex], course), "key": render_document([key_tex], course)}
     written = []
     for name, tex in sources.items():
         write_atomic(out_dir / f"{name}.tex", tex)
@@ -120,7 +237,8 @@ def write_exam(exam: Exam, out_dir: Path, *, make_pdf: bool = True) -> list[Path
         return written
     try:
         # One document holding exam then key: one pdflatex run, figures drawn once.
-        document, ranges = compile_parts([exam_tex, key_tex], epoch=epoch_for(exam.bank.date), label="exam and key")
+        document, ranges = compile_parts([exam_tex, key_tex], epoch=epoch_for(exam.bank.date), label="exam and key",
+                                         course=course, files=exam.bank.images)
     except GenError:
         for name in sources:
             (out_dir / f"{name}.pdf").unlink(missing_ok=True)

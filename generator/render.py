@@ -4,14 +4,19 @@ LaTeX that our own code produced (a `Tex`). No template can forget to escape."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.sandbox
 import sympy as sp
 
 from . import numbers
+from .errors import GenError
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -87,8 +92,12 @@ FILTERS = {
 
 
 @functools.cache
-def environment(extra_dirs: tuple[str, ...] = ()) -> jinja2.Environment:
-    env = jinja2.Environment(
+def environment(extra_dirs: tuple[str, ...] = (), *, sandboxed: bool = False) -> jinja2.Environment:
+    """The template environment; `extra_dirs` are searched before templates/. A course's
+    own template folder is data from a bank, so its templates run sandboxed (no access
+    to Python internals); a plugin family's templates come with its code."""
+    kind = jinja2.sandbox.SandboxedEnvironment if sandboxed else jinja2.Environment
+    env = kind(
         loader=jinja2.FileSystemLoader([*extra_dirs, str(TEMPLATE_DIR)]),
         block_start_string=r"\BLOCK{",
         block_end_string="}",
@@ -109,21 +118,66 @@ def environment(extra_dirs: tuple[str, ...] = ()) -> jinja2.Environment:
     return env
 
 
-def render_block(template_name: str, block: str, context: dict[str, Any], template_dir: Path = TEMPLATE_DIR) -> Tex:
+def render_block(template_name: str, block: str, context: dict[str, Any], template_dir: Path = TEMPLATE_DIR,
+                 course: Path | None = None) -> Tex:
     """Render one named block (`statement` or `solution`) of a family template, looked up
-    first in `template_dir` (a plugin's own templates), then in the project's."""
+    first in a course's template folder (when the bank has one), then in `template_dir`
+    (a plugin's own templates), then in the project's."""
     extra_dirs = () if template_dir == TEMPLATE_DIR else (str(template_dir),)
-    template = environment(extra_dirs).get_template(template_name)
-    if block not in template.blocks:
-        return Tex("")
-    ctx = template.new_context(context)
-    return Tex("".join(template.blocks[block](ctx)).strip("\n"))
+    with _course_errors(course, template_name):
+        template = _environment(course, extra_dirs).get_template(template_name)
+        if block not in template.blocks:
+            return Tex("")
+        ctx = template.new_context(context)
+        return Tex("".join(template.blocks[block](ctx)).strip("\n"))
 
 
-def render_template(template_name: str, context: dict[str, Any]) -> str:
-    return environment().get_template(template_name).render(context)
+def _environment(course: Path | None, extra_dirs: tuple[str, ...] = ()) -> jinja2.Environment:
+    if course is None:
+        return environment(extra_dirs)
+    return environment((str(course), *extra_dirs), sandboxed=True)
 
 
-def render_document(parts: list[Tex]) -> str:
-    """One LaTeX document holding the given rendered parts (exams and/or keys), in order."""
-    return render_template("document.tex", {"parts": parts})
+def render_template(template_name: str, context: dict[str, Any], course: Path | None = None) -> str:
+    """A template of templates/ (or of the course's own folder, which overrides it)."""
+    with _course_errors(course, template_name):
+        return _environment(course).get_template(template_name).render(context)
+
+
+@contextlib.contextmanager
+def _course_errors(course: Path | None, template_name: str) -> Iterator[None]:
+    """A fault in a course's own templates is the user's to fix: a GenError naming the
+    template and line (exit status 2), never a traceback."""
+    if course is None:
+        yield
+        return
+    try:
+        yield
+    except jinja2.TemplateSyntaxError as exc:
+        raise GenError(f"template error: {exc.message}", where=f"{exc.filename or template_name}:{exc.lineno}",
+                       hint=f"the course's templates are in {course}") from None
+    except jinja2.TemplateError as exc:
+        raise GenError(f"template error while rendering {template_name}: {exc}",
+                       hint=f"the course's templates are in {course}") from None
+
+
+# Ideographs, kana, hangul and their punctuation and full-width forms: text in these
+# scripts needs the CJK package.
+_CJK = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
+
+
+_QUESTION_MACROS = re.compile(r"\\gen(question|image|logo)\b")
+
+
+def needs_cjk(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+def render_document(parts: list[Tex], course: Path | None = None) -> str:
+    """One LaTeX document holding the given rendered parts (exams and/or keys), in order.
+    What only some documents use is loaded only there (`doc` in preamble.tex): CJK
+    support when a part holds Chinese, Japanese or Korean text, and the macros of
+    questions written in the bank and their images; other documents stay as they were."""
+    text = "".join(parts)
+    doc = {"cjk": needs_cjk(text), "questions": bool(_QUESTION_MACROS.search(text))}
+    return render_template("document.tex", {"parts": parts, "doc": doc}, course)

@@ -18,6 +18,7 @@ from .choice import ChoiceQuestion, ask_as_choice
 from .errors import BankError, GenError, InfeasibleError, OptionError
 from .family import Family, Solution, get_family
 from .numbers import exact, to_json
+from .questions import Asked, Question, ask
 from .seeds import derive_seed, rng_for, variant_code
 from .tolerance import Tolerance
 
@@ -35,6 +36,8 @@ class Problem:
     alternative: int | None = None  # which `one_of` alternative, if the slot has several
     tolerances: dict[str, Tolerance] = field(default_factory=dict)  # the bank's, replacing the family's
     choice: ChoiceQuestion | None = None  # the answer the bank asks as multiple choice
+    section: int | None = None  # the number of its section, when the bank has sections
+    pool: dict[str, int] | None = None  # {"pick": k, "of": n} for a slot that picks k > 1
 
     def tolerance(self, answer: str) -> Tolerance:
         if answer in self.tolerances:
@@ -53,6 +56,8 @@ class Problem:
             "number": self.number,
             "slot": self.slot,
             "alternative": self.alternative,
+            **({"section": self.section} if self.section is not None else {}),
+            **({"pool": self.pool} if self.pool else {}),
             "points": _points_json(self.points),
             "family": self.family.id,
             "seed": self.seed,
@@ -67,25 +72,35 @@ class Problem:
         }
 
 
+Item = Problem | Asked  # what an exam holds: drawn family problems and questions written in the bank
+
+
 @dataclass
 class Exam:
     bank: Bank
     seed: int
     variant: str
-    problems: list[Problem]
+    problems: list[Item]
     student: dict[str, str] | None = None
+    filled: dict[str, str] = field(default_factory=dict)  # other fields printed on the exam (roster's seat, ...)
 
     @property
     def total_points(self) -> Fraction:
         return sum((p.points for p in self.problems), Fraction(0))
 
+    def section_points(self, section: int) -> Fraction:
+        return sum((p.points for p in self.problems if p.section == section), Fraction(0))
+
     def contract(self) -> dict[str, Any]:
+        sections = [{"number": number, "heading": section.heading, "points": _points_json(self.section_points(number))}
+                    for number, section in enumerate(self.bank.sections, 1)]
         return {
             "bank": self.bank.name,
             "seed": self.seed,
             "variant": self.variant,
             "student": self.student,
             "total_points": _points_json(self.total_points),
+            **({"sections": sections} if sections else {}),
             "problems": [p.contract() for p in self.problems],
         }
 
@@ -229,51 +244,90 @@ def problem_for(choice: Choice, seed: int) -> Problem:
 ATTEMPTS = 20
 
 
+def picked(bank: Bank, seed: int, student_id: str, slot: Slot) -> list[int]:
+    """The alternatives of a slot that this student gets, in the bank's order: one
+    (`one_of`, `pick: 1`) drawn from a seed of (bank, seed, student, slot id), or k
+    distinct ones of a `pick: k` pool. A slot without alternatives gives its one problem."""
+    if slot.pick == 1:
+        return [derive_seed(bank.name, seed, student_id, slot.id, "one_of") % len(slot.choices)]
+    order = rng_for(derive_seed(bank.name, seed, student_id, slot.id, "pick")).permutation(len(slot.choices))
+    return sorted(int(i) for i in order[: slot.pick])
+
+
 def draw_slot(bank: Bank, seed: int, student_id: str, slot: Slot, alternative: int | None = None,
-              attempt: int = 0) -> Problem:
-    """One slot's problem for one student, drawn from a seed of (bank, seed, student,
-    slot id), so neither the order of slots nor the other students change it. The
-    `one_of` alternative is drawn from the same seed unless the caller names it (the
-    LMS export takes them in turn). Attempts after the first (see `distinct`) draw
-    again from seeds of their own."""
+              attempt: int = 0) -> Item:
+    """One alternative of a slot for one student, drawn from a seed of (bank, seed,
+    student, slot id; the alternative's position in a pool that picks several), so
+    neither the order of slots nor the other students change it. The alternative is
+    the student's own (see `picked`) unless the caller names it (the LMS export takes
+    them in turn). Attempts after the first (see `distinct`) draw again from seeds of
+    their own. A question is asked as written, a choice question's options in an order
+    drawn from the same kind of seed."""
     if alternative is None:
-        alternative = derive_seed(bank.name, seed, student_id, slot.id, "one_of") % len(slot.choices)
-    again = (attempt,) if attempt else ()
-    problem = problem_for(slot.choices[alternative], derive_seed(bank.name, seed, student_id, slot.id, *again))
-    problem.points, problem.slot = slot.points, slot.id
-    problem.alternative = alternative if len(slot.choices) > 1 else None
-    return problem
+        alternative = picked(bank, seed, student_id, slot)[0]
+    choice = slot.choices[alternative]
+    where = (f"alternative {alternative}",) if slot.pick > 1 else ()
+    if isinstance(choice, Question):
+        item: Item = ask(choice, slot.points_of(alternative),
+                         rng_for(derive_seed(bank.name, seed, student_id, slot.id, *where, "options")))
+    else:
+        again = (attempt,) if attempt else ()
+        item = problem_for(choice, derive_seed(bank.name, seed, student_id, slot.id, *where, *again))
+        item.points = slot.points_of(alternative)
+    item.slot, item.section = slot.id, slot.section
+    item.alternative = alternative if len(slot.choices) > 1 else None
+    item.pool = {"pick": slot.pick, "of": len(slot.choices)} if slot.pick > 1 else None
+    return item
 
 
-def draw_distinct(bank: Bank, seed: int, student_id: str, slot: Slot, taken: set[str]) -> Problem:
+def draw_distinct(bank: Bank, seed: int, student_id: str, slot: Slot, alternative: int, taken: set[str]) -> Item:
     """The student's first draw whose variant is not in `taken` (the variants of the
-    students above them in the roster); the first draw if every attempt is taken."""
-    first = draw_slot(bank, seed, student_id, slot)
+    students above them in the roster); the first draw if every attempt is taken. A
+    question has no variants to avoid."""
+    first = draw_slot(bank, seed, student_id, slot, alternative)
     problem, attempt = first, 0
-    while problem.fingerprint in taken and attempt < ATTEMPTS - 1:
+    while isinstance(first, Problem) and problem.fingerprint in taken and attempt < ATTEMPTS - 1:
         attempt += 1
-        problem = draw_slot(bank, seed, student_id, slot, attempt=attempt)
+        problem = draw_slot(bank, seed, student_id, slot, alternative, attempt=attempt)
     return problem if problem.fingerprint not in taken else first
 
 
 def draw_exam(bank: Bank, seed: int, student: dict[str, str] | None = None,
               taken: dict[str, set[str]] | None = None) -> Exam:
-    """One exam: every slot drawn for this student (see draw_slot), in the bank's order
-    or, with `shuffle`, in an order of the student's own. With `taken` (slot id ->
+    """One exam: every slot drawn for this student (see draw_slot; a pool gives its
+    picks), in the bank's order or, with `shuffle`, in an order of the student's own
+    (within each section, when the bank has sections). With `taken` (slot id ->
     fingerprints, for a bank with `distinct`), variants in it are avoided where the
     family has others, and the student's own are added to it."""
     student_id = student["id"] if student else ""
-    if taken is None:
-        problems = [draw_slot(bank, seed, student_id, slot) for slot in bank.slots]
-    else:
-        problems = [draw_distinct(bank, seed, student_id, slot, taken.setdefault(slot.id, set()))
-                    for slot in bank.slots]
+    problems: list[Item] = []
+    for slot in bank.slots:
+        for alternative in picked(bank, seed, student_id, slot):
+            if taken is None:
+                problems.append(draw_slot(bank, seed, student_id, slot, alternative))
+            else:
+                problems.append(draw_distinct(bank, seed, student_id, slot, alternative,
+                                              taken.setdefault(slot.id, set())))
+    if taken is not None:
         for problem in problems:
-            taken[problem.slot].add(problem.fingerprint)
+            if isinstance(problem, Problem):
+                taken[problem.slot].add(problem.fingerprint)
     if bank.shuffle:
-        order = rng_for(derive_seed(bank.name, seed, student_id, "order")).permutation(len(problems))
-        problems = [problems[int(i)] for i in order]
+        problems = _shuffled(bank, seed, student_id, problems)
     for number, problem in enumerate(problems, 1):
         problem.number = number
     code = variant_code(bank.name, seed, student_id, *(p.fingerprint for p in problems))
     return Exam(bank=bank, seed=seed, variant=code, problems=problems, student=student)
+
+
+def _shuffled(bank: Bank, seed: int, student_id: str, problems: list[Item]) -> list[Item]:
+    """The student's order: of all problems, or within each section."""
+    if not bank.sections:
+        order = rng_for(derive_seed(bank.name, seed, student_id, "order")).permutation(len(problems))
+        return [problems[int(i)] for i in order]
+    result: list[Item] = []
+    for number in range(1, len(bank.sections) + 1):
+        group = [p for p in problems if p.section == number]
+        order = rng_for(derive_seed(bank.name, seed, student_id, "order", number)).permutation(len(group))
+        result += [group[int(i)] for i in order]
+    return result
