@@ -18,7 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from . import numbers
+from . import i18n, numbers
 from .choice import as_number
 from .csvcells import read_cell, safe_row
 from .errors import GenError
@@ -172,8 +172,11 @@ def _response(line: int, record: dict[str, str], exams: dict[str, dict[str, Any]
         raise _BadRow("unknown problem", f"student {student!r} has no problem {number!r} "
                       f"(their exam has problems 1 to {len(problems)})")
     problem = problems[number]
+    if problem.get("kind") == "written":
+        raise _BadRow("written question", f"problem {number} ({problem['question']}) is a written question: a person "
+                      "grades it from the paper, so its rows are not read")
     if answer not in problem["answers"]:
-        raise _BadRow("unknown answer", f"problem {number} ({problem['family']}) has no answer {answer!r}; "
+        raise _BadRow("unknown answer", f"problem {number} ({source(problem)}) has no answer {answer!r}; "
                       f"its answers are {', '.join(problem['answers'])}")
     text = record["value"].strip()
     try:
@@ -183,9 +186,19 @@ def _response(line: int, record: dict[str, str], exams: dict[str, dict[str, Any]
     return Response(line, student, int(number), answer, text, value)
 
 
+def source(problem: dict[str, Any]) -> str:
+    """What a contract problem comes from: its family, or the id of a question written in the bank."""
+    return problem.get("family") or problem.get("question", "")
+
+
 def read_value(text: str, problem: dict[str, Any], answer: str) -> Any:
     """A letter picks an option of a choice question; anything else is a written value.
     What cannot be read is a ValueError that, for a choice question, names its letters."""
+    kind = problem.get("kind")
+    if kind == "true_false":
+        return read_truth(text)
+    if kind == "choice":
+        return read_letters(text, problem["choice"])
     choice = problem.get("choice")
     if not (choice and choice["answer"] == answer):
         return parse_value(text, problem["answers"][answer])
@@ -201,6 +214,38 @@ def read_value(text: str, problem: dict[str, Any], answer: str) -> Any:
         raise ValueError(f"{exc}; or mark one of the options {allowed}") from None
 
 
+def truth_words() -> dict[str, bool]:
+    """What a student may write for true and false: the words of every language gen
+    prints in, T/F, yes/no and 1/0."""
+    words = {"t": True, "f": False, "yes": True, "no": False, "y": True, "n": False, "1": True, "0": False,
+             "true": True, "false": False}
+    for language in i18n.languages():
+        words[i18n.text(language, "true").casefold()] = True
+        words[i18n.text(language, "false").casefold()] = False
+    return words
+
+
+def read_truth(written: str) -> bool:
+    words = truth_words()
+    found = words.get(written.strip().casefold())
+    if found is None:
+        raise ValueError(f"{written!r} is neither true nor false; write true or false (or T/F)")
+    return found
+
+
+def read_letters(written: str, choice: dict[str, Any]) -> list[str]:
+    """The letters marked on a choice question written in the bank (`B`, `b, d`, `BD`),
+    sorted; one letter only where one option is right."""
+    letters = [c for c in written.upper().replace(",", " ").replace(";", " ") if not c.isspace()]
+    allowed = [o["letter"] for o in choice["options"]]
+    if not letters or any(c not in allowed for c in letters):
+        raise ValueError(f"{written!r} does not mark options of this question; write the letters of the marked "
+                         f"options from {', '.join(allowed)}" + (", e.g. A, C" if choice.get("multiple") else ""))
+    if len(set(letters)) > 1 and not choice.get("multiple"):
+        raise ValueError(f"{written!r} marks {len(set(letters))} options; this question has one right option")
+    return sorted(set(letters))
+
+
 def grade(exams: dict[str, dict[str, Any]], responses: list[Response], skipped: list[Skipped]) -> Grading:
     """Every answer of every student who returned at least one usable row; a missing
     answer counts as blank."""
@@ -211,6 +256,9 @@ def grade(exams: dict[str, dict[str, Any]], responses: list[Response], skipped: 
         if student_id not in students:
             continue
         for problem in contract["problems"]:
+            if problem.get("kind") == "written":
+                grading.graded.append(written_answer(contract, problem))
+                continue
             share = Fraction(str(problem["points"])) / len(problem["answers"])
             for answer in problem["answers"]:
                 response = given.get((student_id, problem["number"], answer))
@@ -218,15 +266,31 @@ def grade(exams: dict[str, dict[str, Any]], responses: list[Response], skipped: 
     return grading
 
 
+WRITTEN = "written"  # the answer name of a written question's one row in grades.csv
+
+
+def written_answer(contract: dict[str, Any], problem: dict[str, Any]) -> Graded:
+    """A written question: answered on paper, so never in the responses; pending until a
+    person grades it (its points are in pending_points, not in the total)."""
+    points = Fraction(str(problem["points"]))
+    return Graded(
+        student=contract["student"]["id"], name=contract["student"]["name"], variant=contract["variant"],
+        problem=problem["number"], slot=str(problem.get("slot", problem["number"])), family=problem["question"],
+        answer=WRITTEN, given="", correct=problem.get("model_answer", ""), points=Fraction(0), max_points=points,
+        verdict="by hand", label="your written answer", manual=True,
+    )
+
+
 def grade_answer(contract: dict[str, Any], problem: dict[str, Any], answer: str, response: Response | None,
                  share: Fraction) -> Graded:
     correct = problem["answers"][answer]
     tolerance = tolerance_of(problem, answer)
-    verdict, slip = _verdict(response, correct, tolerance, problem.get("slips", {}).get(answer, []))
+    accepted = [correct, *problem.get("accepted", [])[1:]]  # a text question's other accepted answers
+    verdict, slip = _verdict(response, accepted, tolerance, problem.get("slips", {}).get(answer, []))
     label = problem.get("labels", {}).get(answer, answer)  # answers.json written before labels existed has none
     return Graded(
         student=contract["student"]["id"], name=contract["student"]["name"], variant=contract["variant"],
-        problem=problem["number"], slot=str(problem.get("slot", problem["number"])), family=problem["family"],
+        problem=problem["number"], slot=str(problem.get("slot", problem["number"])), family=source(problem),
         answer=answer, given=response.text if response else "", correct=correct,
         points=share if verdict == "correct" else Fraction(0), max_points=share, verdict=verdict, label=label,
         manual=tolerance.kind == "manual", slip=slip["name"] if slip else None, says=slip["says"] if slip else None,
@@ -239,11 +303,11 @@ def tolerance_of(problem: dict[str, Any], answer: str) -> Tolerance:
     return Tolerance.from_json(stated) if stated else default_tolerance(problem["answers"][answer])
 
 
-def _verdict(response: Response | None, correct: Any, tolerance: Tolerance,
+def _verdict(response: Response | None, accepted: list[Any], tolerance: Tolerance,
              slips: list[dict[str, Any]]) -> tuple[str, dict[str, Any] | None]:
     if response is None or response.value is None:
         return "blank", None
-    if matches(response.value, correct, tolerance):
+    if any(matches(response.value, correct, tolerance) for correct in accepted):
         return "correct", None
     if tolerance.kind == "manual":
         return "by hand", None
@@ -257,6 +321,8 @@ def matches(given: Any, expected: Any, tolerance: Tolerance) -> bool:
     if isinstance(expected, list):
         return (isinstance(given, list) and len(given) == len(expected)
                 and all(matches(g, e, tolerance) for g, e in zip(given, expected, strict=True)))
+    if isinstance(expected, bool):
+        return given is expected
     number = as_number(expected)
     if number is None:
         return isinstance(given, str) and given.strip().casefold() == str(expected).strip().casefold()
@@ -352,6 +418,8 @@ def _comment(g: Graded) -> str:
         return "no answer. More than one answer is right here, so none is shown; the key gives one example."
     if g.verdict == "blank":
         return f"no answer; the answer is {correct}."
+    if g.verdict == "by hand" and g.answer == WRITTEN:
+        return "a written answer: your teacher grades it by hand (pending)."
     if g.verdict == "by hand":
         return f"{g.given}: more than one answer can be right here, so your teacher grades it by hand (pending)."
     said = f"{g.given} is not right; the answer is {correct}."

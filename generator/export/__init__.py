@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..bank import Bank
+from ..bank import Bank, Slot
 from ..errors import GenError
 from ..files import prepare_dir, write_atomic
+from ..questions import Question
 from .moodle import moodle_xml
 from .qti import qti_zip
 from .questions import collect
@@ -33,8 +34,17 @@ def export_bank(bank: Bank, seed: int, count: int, form: str, out: Path | None) 
 
 
 def _qti_one_of_warnings(bank: Bank) -> list[str]:
-    """Canvas draws one question per group but cannot draw one of several groups, so a
-    quiz made from a `one_of` slot asks every alternative; the teacher has to know."""
-    return [f"problem {slot.id}: Canvas cannot pick one of the `one_of` alternatives, so the QTI quiz has "
+    """Canvas draws questions from one group but cannot draw one of several groups, so a
+    quiz made from a `one_of` slot asks every alternative; the teacher has to know. A
+    pool of questions written in the bank, all worth the same, is one group that picks."""
+    return [f"problem {slot.id}: Canvas cannot pick "
+            + ("one of the `one_of` alternatives" if slot.pick == 1 else f"{slot.pick} of the pool's alternatives")
+            + ", so the QTI quiz has "
             "question groups for each of them; delete the groups you do not want after importing"
-            for slot in bank.slots if len(slot.choices) > 1]
+            for slot in bank.slots if len(slot.choices) > 1 and not _one_group(slot)]
+
+
+def _one_group(slot: Slot) -> bool:
+    """Questions written in the bank, all worth the same: one group Canvas picks from."""
+    return (all(isinstance(c, Question) for c in slot.choices)
+            and len({slot.points_of(i) for i in range(len(slot.choices))}) == 1)

@@ -4,8 +4,11 @@ text is escaped by construction; shared by the Moodle and QTI writers."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 
 from ..choice import ChoiceOption
+from ..markdown import Markdown, to_html
+from ..questions import Asked
 from ..variants import Problem
 from .questions import capitalized, key_lines
 
@@ -47,3 +50,24 @@ def option_feedback(option: ChoiceOption) -> str:
     if option.says:
         return slip_feedback(option.says)
     return "Not this one: it is close to the answer, but not equal."
+
+
+def markdown_html(text: Markdown, image_src: Callable[[str], str]) -> str:
+    """Bank Markdown as the HTML an LMS stores (math left to its MathJax)."""
+    return html(to_html(text, image_src))
+
+
+def answer_html(asked: Asked, image_src: Callable[[str], str]) -> str:
+    """What a grader (or, after the attempt, the student) reads: the model answer or
+    explanation, and the rubric with its points per criterion."""
+    q = asked.question
+    root = ET.Element("div")
+    if q.answer:
+        root.append(to_html(q.answer, image_src))
+    if q.rubric:
+        add(root, "p", "Rubric (points per criterion):")
+        items = add(root, "ul")
+        for criterion in q.rubric:
+            item = add(items, "li", f"({criterion.points}) ")
+            item.append(to_html(criterion.text, image_src))
+    return html(root)

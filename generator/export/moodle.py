@@ -8,6 +8,12 @@ mistake; labels as SHORTANSWER; the answer asked as multiple choice as MULTICHOI
 with the slip distractors and their feedback. A problem whose answers are all graded by
 hand becomes an essay question. The worked solution (image) and the exact answers are
 the general feedback. Images travel inside the XML, base64-encoded (@@PLUGINFILE@@).
+
+A question written in the bank goes into its problem's category as the Moodle question
+type of its kind, its text and the model answer as HTML (math for Moodle's MathJax):
+written -> essay (the model answer and rubric as the grader's information),
+true_false -> truefalse, choice -> multichoice (one or several right, shuffled by
+Moodle), numeric -> numerical with the tolerance, text -> shortanswer.
 """
 
 from __future__ import annotations
@@ -16,11 +22,13 @@ import base64
 import math
 import xml.etree.ElementTree as ET
 from fractions import Fraction
+from pathlib import Path
 
 from ..bank import Bank
 from ..choice import ChoiceQuestion
+from ..questions import Asked
 from ..variants import Problem
-from .markup import add, html, image, option_feedback, slip_feedback, solution_html
+from .markup import add, answer_html, html, image, markdown_html, option_feedback, slip_feedback, solution_html
 from .questions import Blank, Category, Variant, blanks, capitalized, decimal_text, floor_to
 
 # Characters Moodle's Cloze parser reads as syntax inside a sub-question; the backslash
@@ -47,6 +55,8 @@ def moodle_xml(bank: Bank, categories: list[Category]) -> bytes:
         quiz.append(_category(bank, category))
         for variant in category.variants:
             quiz.append(_question(category, variant))
+        for asked in category.questions:
+            quiz.append(bank_question(category, asked, bank.images))
     ET.indent(quiz)
     return ET.tostring(quiz, encoding="utf-8", xml_declaration=True) + b"\n"
 
@@ -71,7 +81,7 @@ def _question(category: Category, variant: Variant) -> ET.Element:
     add(question, "hidden", "0")
     add(question, "idnumber", problem.fingerprint)
     if kind == "essay":
-        _essay_settings(question)
+        _essay_settings(question, "Any answer that meets the problem's conditions is right; the key shows one.")
     return question
 
 
@@ -133,10 +143,87 @@ def _multichoice(choice: ChoiceQuestion, weight: int) -> str:
     return f"{{{weight}:MULTICHOICE_V:{'~'.join(options)}}}"
 
 
-def _essay_settings(question: ET.Element) -> None:
+def _essay_settings(question: ET.Element, grader_info: str) -> None:
     add(question, "responseformat", "editor")
     add(question, "responserequired", "1")
     add(question, "responsefieldlines", "15")
     add(question, "attachments", "0")
     grader = add(question, "graderinfo", format="html")
-    add(grader, "text", "Any answer that meets the problem's conditions is right; the key shows one.")
+    add(grader, "text", grader_info)
+
+
+# --- questions written in the bank ------------------------------------------------
+
+QUESTION_TYPES = {"written": "essay", "true_false": "truefalse", "choice": "multichoice", "numeric": "numerical",
+                  "text": "shortanswer"}
+
+
+def bank_question(category: Category, asked: Asked, images: dict[str, Path]) -> ET.Element:
+    """A question written in the bank as the Moodle question of its kind."""
+    q = asked.question
+    question = ET.Element("question", type=QUESTION_TYPES[q.kind])
+    add(add(question, "name"), "text", f"{category.title} ({q.id})")
+    text = _rich(question, "questiontext", markdown_html(q.text, _src), images)
+    _rich(question, "generalfeedback", "" if q.kind == "written" else answer_html(asked, _src), images)
+    add(question, "defaultgrade", decimal_text(asked.points))
+    add(question, "penalty", "0")
+    add(question, "hidden", "0")
+    add(question, "idnumber", q.id)
+    if q.kind == "written":
+        _essay_settings(question, answer_html(asked, _src))
+        _files(question.find("graderinfo"), answer_html(asked, _src), images)
+    elif q.kind == "true_false":
+        for value in (True, False):
+            _answer(question, 100 if value == q.correct else 0, "true" if value else "false", "moodle_auto_format")
+    elif q.kind == "choice":
+        add(question, "single", "false" if q.multiple else "true")
+        add(question, "shuffleanswers", "true" if q.shuffle else "false")
+        add(question, "answernumbering", "ABCD")
+        right, wrong = len(q.correct), len(q.options) - len(q.correct)
+        options = []
+        for _, option, correct in asked.options:
+            fraction = Fraction(100, right) if correct else (Fraction(-100, wrong) if q.multiple else Fraction(0))
+            options.append(markdown_html(option, _src))
+            _answer(question, fraction, options[-1], "html")
+        _files(text, "".join(options), images)  # Moodle finds the options' images with the question text
+    elif q.kind == "numeric":
+        answer = _answer(question, 100, decimal_text(q.correct), "moodle_auto_format")
+        add(answer, "tolerance", decimal_text(floor_to(q.tolerance.bound(q.correct), TOLERANCE_DIGITS)))
+    else:
+        add(question, "usecase", "0")
+        for accepted in q.correct:
+            _answer(question, 100, accepted, "moodle_auto_format")
+    return question
+
+
+def _src(name: str) -> str:
+    """Where Moodle finds an image attached to the text that shows it."""
+    return f"@@PLUGINFILE@@/{name}"
+
+
+def _rich(question: ET.Element, tag: str, text: str, images: dict[str, Path]) -> ET.Element:
+    """An HTML text field with the images it shows attached as files."""
+    element = add(question, tag, format="html")
+    add(element, "text", text)
+    _files(element, text, images)
+    return element
+
+
+def _files(element: ET.Element, text: str, images: dict[str, Path]) -> None:
+    for name, path in images.items():
+        if _src(name) in text and not any(f.get("name") == name for f in element.findall("file")):
+            add(element, "file", base64.b64encode(path.read_bytes()).decode("ascii"), name=name, path="/",
+                encoding="base64")
+
+
+def _answer(question: ET.Element, fraction: Fraction | int, text: str, form: str) -> ET.Element:
+    answer = add(question, "answer", fraction=_fraction(Fraction(fraction)), format=form)
+    add(answer, "text", text)
+    add(add(answer, "feedback", format="html"), "text", "")
+    return answer
+
+
+def _fraction(value: Fraction) -> str:
+    """A grade fraction as Moodle lists them: 100, 50, 33.33333, -14.28571."""
+    text = f"{float(value):.5f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text

@@ -15,6 +15,12 @@ range is written with bounds rounded inward to four decimals (never looser than 
 contract's tolerance); when no four-decimal number lies in the range, or the value is
 below 1e-4, the question asks for the value times a power of ten; a value that cannot
 be stated either way (an exact 1/3) is asked as text.
+
+A question written in the bank is an item of the type of its kind (essay, true/false,
+multiple choice or multiple answers, numerical with the tolerance's range, short
+answer), its text as HTML (math for Canvas's MathJax) and its images as package files.
+A pool of questions only, all worth the same, is one group that picks as many as the
+bank's `pick`; otherwise each question is a group of its own (with a warning).
 """
 
 from __future__ import annotations
@@ -27,8 +33,9 @@ from fractions import Fraction
 
 from ..bank import Bank
 from ..choice import ChoiceQuestion
+from ..questions import Asked
 from ..seeds import derive_seed
-from .markup import add, html, image, option_feedback, solution_html
+from .markup import add, answer_html, html, image, markdown_html, option_feedback, solution_html
 from .questions import Blank, Category, Variant, blanks, ceil_to, decimal_text, floor_to
 
 CANVAS_PLACES = 4
@@ -55,6 +62,8 @@ def qti_zip(bank: Bank, categories: list[Category], seed: int) -> bytes:
     ident = f"gen_{derive_seed(bank.name, seed, 'qti'):08x}"
     images = {_image_path(kind, variant): png for category in categories for variant in category.variants
               for kind, png in (("statement", variant.statement_png), ("solution", variant.solution_png))}
+    images |= {f"images/{name}": bank.images[name].read_bytes()
+               for name in used_images([a for c in categories for a in c.questions])}
     files = {
         "imsmanifest.xml": _xml(_manifest(ident, list(images))),
         f"{ident}/{ident}.xml": _xml(_assessment(bank, categories, ident)),
@@ -102,10 +111,11 @@ def _assessment(bank: Bank, categories: list[Category], ident: str) -> ET.Elemen
     assessment = add(root, "assessment", ident=ident, title=bank.title)
     top = add(assessment, "section", ident="root_section")
     for number, category in enumerate(categories, 1):
-        for index, ((*_, label), items) in enumerate(_groups(category).items(), 1):
+        groups = [(label, 1, items) for (*_, label), items in _groups(category).items()]
+        for index, (label, pick, items) in enumerate(groups + question_groups(category), 1):
             group = add(top, "section", ident=f"g{number}_{index}", title=f"{category.title}: {label}")
             selection = add(add(group, "selection_ordering"), "selection")
-            add(selection, "selection_number", "1")
+            add(selection, "selection_number", str(pick))
             add(add(selection, "selection_extension"), "points_per_item", decimal_text(items[0][1]))
             for item, _ in items:
                 group.append(item)
@@ -213,12 +223,16 @@ def _essay_item(variant: Variant) -> ET.Element:
 def _processing(item: ET.Element, variant: Variant) -> ET.Element:
     """<resprocessing> with the score variable and the worked solution as general
     feedback, shown after every attempt."""
+    return _resprocessing(item, solution_html(variant.problem, _image_src("solution", variant)))
+
+
+def _resprocessing(item: ET.Element, feedback: str) -> ET.Element:
     processing = add(item, "resprocessing")
     add(add(processing, "outcomes"), "decvar", maxvalue="100", minvalue="0", varname="SCORE", vartype="Decimal")
     always = add(processing, "respcondition", **{"continue": "Yes"})
     add(add(always, "conditionvar"), "other")
     add(always, "displayfeedback", feedbacktype="Response", linkrefid="general_fb")
-    _feedback(item, "general_fb", solution_html(variant.problem, _image_src("solution", variant)))
+    _feedback(item, "general_fb", feedback)
     return processing
 
 
@@ -236,3 +250,90 @@ def _scoring(item: ET.Element, variant: Variant) -> ET.Element:
 def _feedback(item: ET.Element, ident: str, text: str) -> None:
     feedback = add(item, "itemfeedback", ident=ident)
     add(add(add(feedback, "flow_mat"), "material"), "mattext", text, texttype="text/html")
+
+
+# --- questions written in the bank ------------------------------------------------
+
+
+def question_groups(category: Category) -> list[tuple[str, int, list[tuple[ET.Element, Fraction]]]]:
+    """(label, how many to pick, items with their points) for a category's questions."""
+    questions = category.questions
+    slot = category.slot
+    if questions and len(questions) == len(slot.choices) and len({a.points for a in questions}) == 1:
+        label = questions[0].question.id if len(questions) == 1 else f"{slot.pick} of {len(questions)} questions"
+        return [(label, slot.pick, [(bank_item(a), a.points) for a in questions])]
+    return [(a.question.id, 1, [(bank_item(a), a.points)]) for a in questions]
+
+
+def used_images(questions: list[Asked]) -> list[str]:
+    """The bank's images that the questions' texts, options and answers show."""
+    names: dict[str, None] = {}
+
+    def record(name: str) -> str:
+        names[name] = None
+        return name
+
+    for asked in questions:
+        markdown_html(asked.question.text, record)
+        answer_html(asked, record)
+        for _, option, _ in asked.options:
+            markdown_html(option, record)
+    return list(names)
+
+
+def _bank_src(name: str) -> str:
+    return f"%24IMS-CC-FILEBASE%24/images/{name}"
+
+
+QTI_TYPES = {"written": "essay_question", "true_false": "true_false_question", "numeric": "numerical_question",
+             "text": "short_answer_question"}
+
+
+def bank_item(asked: Asked) -> ET.Element:
+    """One question written in the bank as a QTI item of its kind."""
+    q = asked.question
+    kind = QTI_TYPES.get(q.kind) or ("multiple_answers_question" if q.multiple else "multiple_choice_question")
+    item = ET.Element("item", ident=f"q_{q.id}", title=q.title or q.id)
+    fields = add(add(item, "itemmetadata"), "qtimetadata")
+    for label, entry in (("question_type", kind), ("points_possible", decimal_text(asked.points))):
+        field = add(fields, "qtimetadatafield")
+        add(field, "fieldlabel", label)
+        add(field, "fieldentry", entry)
+    presentation = add(item, "presentation")
+    add(add(presentation, "material"), "mattext", markdown_html(q.text, _bank_src), texttype="text/html")
+    processing = _resprocessing(item, answer_html(asked, _bank_src))
+    correct = add(processing, "respcondition", **{"continue": "No"})
+    condition = add(correct, "conditionvar")
+    add(correct, "setvar", "100", action="Set", varname="SCORE")
+    if q.kind in ("true_false", "choice"):
+        options = ([("true", "True", q.correct), ("false", "False", not q.correct)] if q.kind == "true_false" else
+                   [(letter, markdown_html(option, _bank_src), right) for letter, option, right in asked.options])
+        cardinality = "Multiple" if q.multiple else "Single"
+        choices = add(add(presentation, "response_lid", ident="response1", rcardinality=cardinality), "render_choice")
+        for ident, shown, _ in options:
+            label = add(choices, "response_label", ident=ident)
+            add(add(label, "material"), "mattext", shown, texttype="text/html")
+        rights = [add(condition, "varequal", ident, respident="response1") for ident, _, right in options if right]
+        if q.multiple:  # exactly the right ones: every right option and no other
+            both = add(condition, "and")
+            for element in rights:
+                condition.remove(element)
+                both.append(element)
+            for ident, _, right in options:
+                if not right:
+                    add(add(both, "not"), "varequal", ident, respident="response1")
+        return item
+    fib = add(add(presentation, "response_str", ident="response1", rcardinality="Single"), "render_fib",
+              **({"fibtype": "Decimal"} if q.kind == "numeric" else {}))
+    add(fib, "response_label", ident="answer1", rshuffle="No")
+    if q.kind == "numeric":
+        found = canvas_range(q.correct, q.tolerance.bound(q.correct))
+        low, high = (found[1], found[2]) if found and found[0] == 0 else (q.correct, q.correct)
+        add(condition, "vargte", decimal_text(low), respident="response1")
+        add(condition, "varlte", decimal_text(high), respident="response1")
+    elif q.kind == "text":
+        for accepted in q.correct:
+            add(condition, "varequal", accepted, respident="response1")
+    else:  # written: a person grades it
+        processing.remove(correct)
+    return item

@@ -6,7 +6,7 @@ one or more blanks with its exact value and the contract's tolerance."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from math import ceil, floor
 from typing import Any
@@ -16,6 +16,7 @@ from ..bank import Bank, Slot
 from ..choice import as_number
 from ..grade import readable
 from ..pipeline import render_problem
+from ..questions import Asked, Question
 from ..variants import Problem, distinct_slips, draw_slot
 from .figures import render_pngs
 
@@ -68,40 +69,53 @@ class Variant:
 
 @dataclass(frozen=True)
 class Category:
-    """One problem of the bank, with its variants."""
+    """One problem of the bank: the variants of its family problems and the questions
+    written in the bank that it holds (a pool may hold both)."""
 
     slot: Slot
     title: str
     variants: list[Variant]
+    questions: list[Asked] = field(default_factory=list)
 
 
 def draw_variants(bank: Bank, seed: int, slot: Slot, count: int) -> list[Problem]:
-    """Up to `count` variants of a slot with distinct fingerprints (fewer when the bank
-    pins so much that fewer exist). The draws take a `one_of` slot's alternatives in
-    turn, so that a question category offers every alternative, not only the ones that
-    the export's pseudo-students happened to draw."""
+    """Up to `count` variants of a slot's family problems with distinct fingerprints
+    (fewer when the bank pins so much that fewer exist). The draws take a pool's family
+    alternatives in turn, so that a question category offers every alternative, not only
+    the ones that the export's pseudo-students happened to draw."""
+    alternatives = [i for i, choice in enumerate(slot.choices) if not isinstance(choice, Question)]
     found: dict[str, Problem] = {}
-    for index in range(count * ATTEMPTS_PER_VARIANT):
-        problem = draw_slot(bank, seed, f"export-{index}", slot, alternative=index % len(slot.choices))
+    for index in range(count * ATTEMPTS_PER_VARIANT if alternatives else 0):
+        problem = draw_slot(bank, seed, f"export-{index}", slot, alternative=alternatives[index % len(alternatives)])
         found.setdefault(problem.fingerprint, problem)
         if len(found) == count:
             break
     return list(found.values())
 
 
+def slot_questions(slot: Slot) -> list[Asked]:
+    """A slot's questions written in the bank, options in the bank's order (the LMS
+    shuffles them for each attempt)."""
+    return [Asked(question=choice, points=slot.points_of(i), order=tuple(range(len(choice.options))), slot=slot.id,
+                  alternative=i if len(slot.choices) > 1 else None)
+            for i, choice in enumerate(slot.choices) if isinstance(choice, Question)]
+
+
 def collect(bank: Bank, seed: int, count: int) -> tuple[list[Category], list[str]]:
-    """The categories with their variants and images, and warnings on slots that have
-    fewer distinct variants than asked for."""
+    """The categories with their variants and images, and warnings on slots whose
+    family problems have fewer distinct variants than asked for."""
     drawn = {slot.id: draw_variants(bank, seed, slot, count) for slot in bank.slots}
-    rendered = [render_problem(p) for problems in drawn.values() for p in problems]
+    rendered = [render_problem(p, bank.look.templates) for problems in drawn.values() for p in problems]
     pngs = iter(render_pngs([piece for r in rendered for piece in (r["statement"], r["solution"])]))
     categories = []
     for number, slot in enumerate(bank.slots, 1):
         variants = [Variant(p, next(pngs), next(pngs)) for p in drawn[slot.id]]
-        families = ", ".join(dict.fromkeys(p.family.title for p in drawn[slot.id]))
-        categories.append(Category(slot, f"Problem {number}: {families}", variants))
+        questions = slot_questions(slot)
+        names = [p.family.title for p in drawn[slot.id]] + [a.question.title or a.question.id for a in questions]
+        categories.append(Category(slot, f"Problem {number}: {', '.join(dict.fromkeys(names))}", variants, questions))
     warnings = [f"problem {slot.id}: only {len(drawn[slot.id])} distinct variant(s) exist, not {count}"
-                for slot in bank.slots if len(drawn[slot.id]) < count]
+                for slot in bank.slots
+                if len(drawn[slot.id]) < count and not all(isinstance(c, Question) for c in slot.choices)]
     return categories, warnings
 
 
