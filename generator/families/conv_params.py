@@ -16,6 +16,9 @@ from ..shapes import conv_params
 # Feature-map sizes of common networks; the image size only matters to the
 # question whether the count depends on it (it does not: weights are shared).
 INPUT_SIZES = [28, 32, 56, 64, 112, 224]
+# Widths of real CNN layers (3: the RGB input): 133 ordered pairs, with three kernel sizes
+# several hundred different counts.
+CHANNELS = [3, 16, 24, 32, 48, 64, 96, 128, 160, 192, 256, 384, 512]
 
 
 @register
@@ -29,7 +32,7 @@ class ConvParams(Family):
         "params_double_input": "the number of parameters on the larger feature maps",
     }
     options = {
-        "channels": Option([3, 16, 32, 64, 128, 256], "channel counts C_in and C_out are drawn from "
+        "channels": Option(CHANNELS, "channel counts C_in and C_out are drawn from "
                            "(two different ones)", ints_from(range(1, 2049), min_len=2)),
         "kernel_sizes": Option([3, 5, 7], "kernel sizes k that may be drawn", ints_from(range(1, 12))),
         "bias": Option("yes", "whether the layer has biases: yes, no or either", one_of("yes", "no", "either")),
@@ -74,7 +77,8 @@ class ConvParams(Family):
         else:
             slips.append(Slip("params", "added_biases", "you added biases, but the layer is built with "
                               "bias=False", solution.answers["weights"] + c_out))
-        return slips
+        # a 1x1 kernel (k = k^2) or a single input channel hides some mistakes: not offered there
+        return [slip for slip in slips if slip.value != solution.answers["params"]]
 
     def check_params(self, params: dict[str, Any]) -> list[str]:
         c_in, c_out, k = params["in_channels"], params["out_channels"], params["kernel_size"]
