@@ -33,7 +33,7 @@ from .files import prepare_dir, write_atomic
 from .glyphs import unprintable
 from .parts import compile_parts, extract
 from .pipeline import answers_json, exam_parts, render_part
-from .render import Tex, render_document
+from .render import Tex, needs_cjk, render_document
 from .roster import Student
 from .unite import require_pdfunite, unite
 from .variants import Exam, Problem, draw_exam
@@ -117,6 +117,8 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
                     holders.setdefault((problem.slot, problem.fingerprint), []).append(student.id)
             entry = _render(student, exam, out_dir)
             bad = unprintable(student.name)
+            if bank.language == "zh":  # a Chinese exam loads CJK support, so Chinese names print too
+                bad = [c for c in bad if not needs_cjk(c)]
             if bad:
                 result.failed[student.id] = (
                     f"roster line {student.row}: the name contains characters the PDF fonts cannot show "

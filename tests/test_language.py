@@ -92,3 +92,15 @@ def _fields(text: str) -> list[str]:
     import string
 
     return [field for _, field, _, _ in string.Formatter().parse(text) if field]
+
+
+def test_chinese_names_print_in_a_chinese_exam(tmp_path):
+    bank = {"title": "期末考试", "language": "zh", "problems": [{"question": "q", "text": "解释退化问题。"}]}
+    (tmp_path / "bank.yaml").write_text(yaml.safe_dump(bank, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "class.csv").write_text("id,name\ns1,李小龙\ns2,Ada Lovelace\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["exam", "--bank", str(tmp_path), "--roster", str(tmp_path / "class.csv"),
+                                      "--out", str(tmp_path / "out"), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    text = subprocess.run(["pdftotext", str(tmp_path / "out" / "s1" / "exam.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "李小龙" in _squeezed(text) and "姓名" in text
