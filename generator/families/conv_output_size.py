@@ -52,16 +52,16 @@ class ConvOutputSize(Family):
     }
     options = {
         "kernel_sizes": Option([3, 5, 7], "kernel sizes k that may be drawn", ints_from(range(1, 12))),
-        "strides": Option([1, 2], "strides that may be drawn", ints_from(range(1, 5))),
+        "strides": Option([1, 2, 3], "strides that may be drawn", ints_from(range(1, 5))),
         "dilations": Option([1, 2, 3], "dilations that may be drawn", ints_from(range(1, 7))),
         "compare": Option(True, "add a part repeating the layer with a larger dilation", boolean),
-        "flooring": Option(True, "the division leaves a remainder, so torch's rounding down matters "
-                           "(false: it always divides evenly)", boolean),
+        "flooring": Option(True, "with a stride of 2 or more the division leaves a remainder, so torch's "
+                           "rounding down matters (false: it always divides evenly)", boolean),
     }
 
     def draw(self, rng: np.random.Generator, options: dict[str, Any]) -> dict[str, Any]:
-        strides = [s for s in options["strides"] if s > 1] if options["flooring"] else options["strides"]
-        if not strides:
+        strides = options["strides"]
+        if options["flooring"] and max(strides) == 1:
             raise InfeasibleError("flooring needs a stride of 2 or more among the strides")
         dilations = options["dilations"]
         if options["compare"] and len(dilations) < 2:
@@ -88,7 +88,7 @@ class ConvOutputSize(Family):
         p = int(rng.integers(0, (k - 1) // 2 + 1))  # at most "same" padding, so p < k
         # r < (d' - d)(k - 1), so that the comparison's output is smaller
         widening = (d_compare - d) * (k - 1) if d_compare else s
-        r = int(rng.integers(1, min(s, widening))) if options["flooring"] else 0
+        r = int(rng.integers(1, min(s, widening))) if options["flooring"] and s > 1 else 0
         # n = (o-1)s + e - 2p + r by construction; the larger dilation still leaves 2 outputs
         base = effective_kernel(k, d) - 2 * p + r
         widest = effective_kernel(k, d_compare or d)
@@ -126,7 +126,8 @@ class ConvOutputSize(Family):
                 Slip(answer, "ignored_dilation", "you slid a plain k x k window and ignored the dilation; "
                      "the dilated kernel spans d(k-1)+1 pixels", conv_output_size(n, k, p, s)),
             ]
-        return slips
+        # rounding up an even division, or ignoring a dilation of 1, gives the answer itself: not offered
+        return [slip for slip in slips if slip.value != solution.answers[slip.answer]]
 
     def check_params(self, params: dict[str, Any]) -> list[str]:
         k, d = params["kernel_size"], params["dilation"]
