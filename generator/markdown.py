@@ -506,8 +506,3 @@ def _inline_html(parent: ET.Element, nodes: tuple, image_src: Callable[[str], st
 
 def _image_html(parent: ET.Element, image: Image, image_src: Callable[[str], str]) -> None:
     ET.SubElement(parent, "img", src=image_src(image.name), alt=image.alt)
-
-
-def to_text(doc: Markdown) -> str:
-    """The source as written, for plain-text places (answers.json, CSV, feedback)."""
-    return doc.source.strip()

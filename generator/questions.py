@@ -44,7 +44,6 @@ KIND_KEYS = {
     "numeric": ("correct", "tolerance", "space"),
     "text": ("correct", "space"),
 }
-QUESTION_KEYS = tuple(dict.fromkeys(COMMON_KEYS + sum(KIND_KEYS.values(), ())))
 DEFAULT_SPACE = {"written": "6cm", "numeric": "2cm", "text": "1.5cm"}
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _LENGTH = re.compile(r"\d+(\.\d+)?(cm|mm|in|pt|em)")
