@@ -87,6 +87,7 @@ class ConvByHand(Family):
         return Solution(
             answers={"Y": y, "output_shape": [len(y), len(y[0])]},
             work={"padded": padded, "first_terms": first, "average": average, "ones": [[1] * k] * k,
+                  "window_sums": _cross_correlate(x, [[sp.Integer(1)] * k] * k, s, p),
                   "window_sum": sum((v for _, v in first), sp.Integer(0)),
                   "span": n + 2 * p - k, "side": len(y), "padded_side": n + 2 * p},
         )
@@ -125,7 +126,8 @@ class ConvByHand(Family):
                               "hangs over the border", _cross_correlate(x, kernel, s, 0)))
             slips.append(Slip("Y", "padded_one_side", "you padded only the top and left; zero padding adds "
                               "the same border on every side", _cross_correlate(x, kernel, s, p, 0)))
-        return slips
+        # flipping a symmetric kernel (an averaging one), say, gives the answer itself: not offered
+        return [slip for slip in slips if slip.value != solution.answers["Y"]]
 
     def check_params(self, params: dict[str, Any]) -> list[str]:
         x, kernel, s, p = params["X"], params["K"], params["stride"], params["padding"]
