@@ -14,7 +14,7 @@ from .choice import rounded
 from .compile import epoch_for
 from .errors import GenError
 from .files import prepare_dir, write_atomic
-from .i18n import translator
+from .i18n import DEFAULT, text, translator
 from .markdown import inline_latex, to_latex
 from .parts import compile_parts, reusable_figures, split
 from .questions import Asked
@@ -32,9 +32,9 @@ def problem_context(problem: Problem) -> dict[str, Any]:
     }
 
 
-def render_problem(problem: Problem, course: Path | None = None) -> dict[str, Any]:
+def render_problem(problem: Problem, course: Path | None = None, language: str = DEFAULT) -> dict[str, Any]:
     """A family problem for part.tex (its template looked up in the course's template
-    folder first, when the bank has one)."""
+    folder first, when the bank has one); the statement is the family's own English."""
     context = problem_context(problem)
     family = problem.family
     return {
@@ -43,7 +43,7 @@ def render_problem(problem: Problem, course: Path | None = None) -> dict[str, An
         "points": _points_text(problem.points),
         "statement": reusable_figures(render_block(family.template, "statement", context, family.template_dir, course)),
         "solution": render_block(family.template, "solution", context, family.template_dir, course),
-        "choice": render_choice(problem),
+        "choice": render_choice(problem, language),
     }
 
 
@@ -101,7 +101,7 @@ def _scaled(length: str, scale: Fraction) -> str:
     return f"{numbers.decimal(str(number), 3)}{unit}"
 
 
-def render_choice(problem: Problem) -> dict[str, Any] | None:
+def render_choice(problem: Problem, language: str = DEFAULT) -> dict[str, Any] | None:
     """A problem's choice question as LaTeX for part.tex: the answer's label and the
     options, printed with the same rounding that made them distinct; vectors and
     matrices get a line each."""
@@ -113,7 +113,8 @@ def render_choice(problem: Problem) -> dict[str, Any] | None:
         "correct": choice.correct,
         "env": Tex("choices" if any(isinstance(o.value, list) for o in choice.options) else "oneparchoices"),
         "options": [{"letter": o.letter, "tex": Tex(f"${option_tex(rounded(o.value))}$"), "correct": o.kind == "answer",
-                     "why": o.says or ("a near miss" if o.kind == "near_miss" else "")} for o in choice.options],
+                     "why": o.says or (text(language, "near_miss") if o.kind == "near_miss" else "")}
+                    for o in choice.options],
     }
 
 
@@ -162,7 +163,7 @@ def _rendered_items(exam: Exam) -> list[dict[str, Any]]:
     rendered = []
     for index, item in enumerate(items):
         data = (render_question(item, bank) if isinstance(item, Asked)
-                else render_problem(item, bank.look.templates))
+                else render_problem(item, bank.look.templates, bank.language))
         following = items[index + 1] if index + 1 < len(items) else None
         data["section"] = _section(exam, item) if index == 0 or items[index - 1].section != item.section else None
         data["page_after"] = following is not None and (
