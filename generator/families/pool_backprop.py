@@ -16,7 +16,7 @@ from .. import domain
 from ..draws import pick
 from ..errors import InfeasibleError
 from ..family import Family, Option, Slip, Solution, boolean, int_in, ints_from, one_of, register
-from ..linalg import Matrix
+from ..linalg import Matrix, scaled
 
 Cell = tuple[int, int]
 # A routing rule: given one window's cells (row-major) and values, the cells that receive
@@ -77,6 +77,14 @@ class PoolBackprop(Family):
                 })
         y = [[windows[r * m + c]["y"] for c in range(m)] for r in range(m)]
         grad_input = _backward(params, ROUTES[params["mode"]])
+        # Averages share the factor 1/k^2: the key pulls it out of a matrix with fractions, whose
+        # rows would otherwise be set so close that the fractions touch.
+        factor = sp.Integer(k * k)
+
+        def factored(matrix: Matrix) -> Matrix | None:
+            fractions = params["mode"] == "avg" and any(v.q != 1 for row in matrix for v in row)
+            return scaled(matrix, factor) if fractions else None
+
         return Solution(
             answers={"Y": y, "grad_input": grad_input},
             work={
@@ -86,6 +94,8 @@ class PoolBackprop(Family):
                 "k2": sp.Integer(k * k),
                 "overlap": s < k,
                 "grad_total": sum(sum(row) for row in grad),
+                "y_scaled": factored(y),
+                "grad_input_scaled": factored(grad_input),
             },
         )
 
