@@ -233,7 +233,12 @@ def _correct_options(raw: Any, options: tuple[Markdown, ...], qid: str, where: s
     texts = [o.source.strip() for o in options]
     found: list[int] = []
     for item in raw if isinstance(raw, list) else [raw]:
-        if isinstance(item, int) and not isinstance(item, bool) and 0 <= item < len(options):
+        position = isinstance(item, int) and not isinstance(item, bool)
+        if position and str(item) in texts and texts.index(str(item)) != item:
+            raise BankError(f"question {qid!r}: `correct: {item}` could be the option at position {item} (counted "
+                            f"from 0) or the option {str(item)!r}", where=where,
+                            hint=f"write the option's text in quotes (correct: \"{item}\") to mean the option")
+        if position and 0 <= item < len(options):
             found.append(item)
         elif isinstance(item, str | int | float) and not isinstance(item, bool) and str(item).strip() in texts:
             found.append(texts.index(str(item).strip()))

@@ -306,6 +306,7 @@ def test_hostile_text_outside_math_is_printed_literally(tmp_path):
     ({"question": "c", "kind": "choice", "text": "t", "options": ["a", "b"], "correct": [0, 1],
       "multiple": False}, "`multiple` is false"),
     ({"question": "c", "kind": "choice", "text": "t", "options": ["a", "b"], "correct": 2}, "counted from 0"),
+    ({"question": "c", "kind": "choice", "text": "t", "options": [4, 2, 1], "correct": 2}, "could be the option"),
     ({"question": "t", "kind": "true_false", "text": "t", "correct": "yes"}, "true or false"),
     ({"question": "n", "kind": "numeric", "text": "t", "correct": "many"}, "must be a number"),
     ({"question": "w", "text": "t", "options": ["a"]}, "`options` is not a key of a written question"),
