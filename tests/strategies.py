@@ -62,6 +62,17 @@ BOOL = one(True, False)
 # family id -> option name -> strategy of the values a bank may give it
 SPACES: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "batchnorm_shapes": {"layouts": some(LAYOUTS)},
+    "attention_cost": {
+        "d_models": some([16, 32, 64, 96, 128, 192, 256, 320, 384, 512, 576, 640, 768, 960, 1024, 2048, 4096]),
+        "heads": some([2, 3, 4, 6, 8, 12, 16, 32, 64]),
+        "seq_lens": some([2, 16, 50, 77, 128, 197, 512, 1000, 2048, 8192, 65536]),
+    },
+    "attention_by_hand": {
+        "dims": some([1, 4, 9]),
+        "causal": one(False, True, "either"),
+        "lengths": some([2, 3]),
+        "entries": one("integers", "tenths"),
+    },
     "transposed_conv_output_size": {
         "kernel_sizes": some(range(1, 8)),
         "strides": some(range(1, 5)),
