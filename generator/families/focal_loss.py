@@ -13,7 +13,7 @@ import sympy as sp
 from .. import domain
 from ..draws import pick
 from ..family import Family, Option, Slip, Solution, int_in, ints_from, one_of, register
-from ..numbers import significant, terminates
+from ..numbers import rounded, significant, terminates
 from ..tolerance import half_unit
 
 # Grids of probabilities p_t an instructor would pick, strictly between 0 and 1.
@@ -66,13 +66,13 @@ class FocalLoss(Family):
             answers={"multipliers": multipliers, "hard_easy_ratio": multipliers[0] / multipliers[-1]},
             work={"rows": rows, "hardest": rows[0], "easiest": rows[-1],
                   "ratio_terminates": terminates(multipliers[0] / multipliers[-1]),
-                  "easy_reduction": 1 / multipliers[-1], "hard_reduction": 1 / multipliers[0]},
+                  **_reduction("easy", 1 / multipliers[-1]), **_reduction("hard", 1 / multipliers[0])},
         )
 
     def slips(self, params: dict[str, Any], solution: Solution) -> list[Slip]:
         gamma, probabilities = params["gamma"], params["p_t"]
         ratio = solution.answers["hard_easy_ratio"]
-        return [
+        slips = [
             Slip("multipliers", "p_not_one_minus", "you raised p_t to the power gamma; the multiplier is "
                  "(1 - p_t)^gamma, small for confident correct predictions", [p**gamma for p in probabilities]),
             Slip("multipliers", "no_power", "you left out the power gamma and used 1 - p_t",
@@ -82,6 +82,8 @@ class FocalLoss(Family):
             Slip("hard_easy_ratio", "inverted", "you divided the easy example's multiplier by the hard one's",
                  1 / ratio),
         ]
+        # with gamma = 1 leaving out the power, or multiplying by gamma, gives the answer itself: not offered
+        return [slip for slip in slips if slip.value != solution.answers[slip.answer]]
 
     def check_params(self, params: dict[str, Any]) -> list[str]:
         probabilities = params["p_t"]
@@ -107,3 +109,10 @@ class FocalLoss(Family):
         if any(a <= b for a, b in zip(multipliers[:-1], multipliers[1:], strict=True)):
             problems.append("the multipliers do not fall as p_t grows")
         return problems
+
+
+def _reduction(name: str, value: sp.Rational) -> dict[str, Any]:
+    """How much the focal loss divides an anchor's cross-entropy by: exactly, when two decimals
+    say it all (4, 1.25), else rounded to two ("about 3.05", not "about 3.0517578125")."""
+    exact = (value * 100).q == 1
+    return {f"{name}_reduction": value if exact else rounded(value, 2), f"{name}_reduction_exact": exact}
