@@ -62,6 +62,13 @@ BOOL = one(True, False)
 # family id -> option name -> strategy of the values a bank may give it
 SPACES: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "batchnorm_shapes": {"layouts": some(LAYOUTS)},
+    "batchnorm_forward": {
+        "batch_sizes": some([4, 5]),
+        "features": some([2, 3]),
+        # "any", or one momentum with two decimals in (0, 1), 0.5 included
+        "momentum": one("any") | st.integers(1, 99).map(lambda k: f"0.{k:02d}"),
+    },
+    "softmax_cross_entropy": {"batch_sizes": some([2, 3]), "classes": some([2, 3, 4])},
     "attention_cost": {
         "d_models": some([16, 32, 64, 96, 128, 192, 256, 320, 384, 512, 576, 640, 768, 960, 1024, 2048, 4096]),
         "heads": some([2, 3, 4, 6, 8, 12, 16, 32, 64]),
