@@ -2,14 +2,12 @@ import functools
 
 import pytest
 import torch
-from hypothesis import given
-from oracle import slip_difference_rates
-from pins import rejected
-from strategies import OPTIONS, PROPERTY, SEED, feasible
+from family_suite import FamilySuite
 from torch import nn
 
 from generator.errors import OptionError
 from generator.family import get_family
+from generator.pipeline import render_problem
 from generator.variants import make_problem
 
 FAMILY = "batchnorm_shapes"
@@ -72,10 +70,17 @@ def _check_against_torch(params: dict, answers: dict) -> None:
     assert answers["trainable_params"] == sum(t.numel() for t in bn.parameters() if t.requires_grad)
 
 
-def test_matches_torch():
-    for seed in SEEDS:
-        obj = make_problem(FAMILY, seed).contract()
-        _check_against_torch(obj["params"], obj["answers"])
+class TestBatchnormShapes(FamilySuite):
+    family = FAMILY
+    option_sets = {"default": {}, **{layout: {"layouts": layout} for layout in ("NC", "NCHW", "NHWC")}}
+    pins = [
+        ({"layout": "NCWH"}, "layout must be one of NC, NCHW, NHWC"),
+        ({"layout": "NC", "input_shape": [32, 1]}, "input_shape[2] must be an integer from 2 to 1024"),
+        ({"layout": "NC", "input_shape": [32, 64, 7]}, "input_shape must give one size per axis of NC"),
+    ]
+
+    def oracle(self, contract: dict) -> None:
+        _check_against_torch(contract["params"], contract["answers"])
 
 
 @pytest.mark.parametrize(("params", "expected"), [
@@ -109,7 +114,6 @@ def test_well_posed():
         assert named.get("W") not in (named["N"], named["C"])
         if "W" in named:
             assert named["W"] in (named["H"], 2 * named["H"]) or 2 * named["W"] == named["H"]
-        assert family.check(p, problem.solution) == []
     assert layouts == {"NC", "NCHW", "NHWC"}
     assert family.check({"input_shape": [32, 32, 8, 8], "layout": "NCHW"},
                         family.solve({"input_shape": [32, 32, 8, 8], "layout": "NCHW"}))
@@ -124,12 +128,6 @@ def test_options():
         make_problem(FAMILY, 0, {"layouts": []})
 
 
-def test_slips_differ():
-    rates = slip_difference_rates(FAMILY, SEEDS, among_offered=True)  # some slips fit only some variants
-    assert len(rates) >= 6
-    assert all(rate >= 0.95 for rate in rates.values()), rates
-
-
 def test_slip_values_nhwc():
     family = get_family(FAMILY)
     params = {"input_shape": [128, 16, 16, 32], "layout": "NHWC"}
@@ -140,19 +138,10 @@ def test_slip_values_nhwc():
     assert slips["flat_vector"] == [32]
 
 
-@PROPERTY
-@given(seed=SEED, options=OPTIONS[FAMILY])
-def test_property_batchnorm_shapes(seed: int, options: dict) -> None:
-    """Any seed, any valid options: the contract holds and the answers match torch."""
-    obj = feasible(FAMILY, seed, options).contract()
-    _check_against_torch(obj["params"], obj["answers"])
-
-
-@pytest.mark.parametrize(("pin", "says"), [
-    ({"layout": "NCWH"}, "layout must be one of NC, NCHW, NHWC"),
-    ({"layout": "NC", "input_shape": [32, 1]}, "input_shape[2] must be an integer from 2 to 1024"),
-    ({"layout": "NC", "input_shape": [32, 64, 7]}, "input_shape must give one size per axis of NC"),
-])
-def test_nonsensical_pins_are_rejected_by_name(pin: dict, says: str) -> None:
-    """Pinned values outside the family's domain are refused with a message naming the parameter."""
-    assert says in rejected(FAMILY, pin)
+def test_the_input_shape_never_breaks_across_lines():
+    """Issue #15: "128x8x" ended one line and "16x64" began the next. The shape is one unit of
+    the formula (in braces), so the line can only break at the equals sign before it."""
+    for seed in range(20):
+        problem = make_problem(FAMILY, seed)
+        shape = r"\times ".join(map(str, problem.params["input_shape"]))
+        assert f"= {{{shape}}}$" in render_problem(problem)["statement"]

@@ -18,9 +18,9 @@ from ..shapes import batchnorm_params
 LAYOUTS = ("NC", "NCHW", "NHWC")
 # Sizes an instructor would write; all axes of one input get different sizes so that
 # the answer shows which axis the student took for which.
-BATCHES = [16, 32, 64, 128, 256]
-CHANNELS_4D = [3, 16, 32, 64, 128, 256, 512]
-CHANNELS_2D = [10, 64, 100, 128, 256, 500, 512]
+BATCHES = [8, 16, 24, 32, 48, 64, 128, 256]
+CHANNELS_4D = [3, 16, 24, 32, 48, 64, 96, 128, 192, 256, 512]
+CHANNELS_2D = [10, 64, 100, 128, 200, 256, 500, 512, 1000, 1024]
 SIDES = [7, 8, 14, 16, 28, 32, 56]
 
 
