@@ -77,8 +77,8 @@ class RnnParams(Family):
         "params_later_layer": "the number of parameters of each later layer",
         "params": "the number of parameters of the whole module",
         "output_shape": "the shape of the output",
-        "h_n_shape": "the shape of h_n",
-        "c_n_shape": "the shape of c_n",
+        "h_n_shape": "the shape of the final hidden state",
+        "c_n_shape": "the shape of the final cell state",
     }
     options = {
         "cells": Option(list(CELLS), "cell types to draw from: RNN, LSTM, GRU", strs_from(CELLS)),
