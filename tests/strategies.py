@@ -32,6 +32,7 @@ from generator.families.weight_init import LAYER_TYPES as INIT_LAYERS
 from generator.families.weight_init import MODES as INIT_MODES
 from generator.families.weight_init import NONLINEARITIES as INIT_NONLINEARITIES
 from generator.families.weight_init import SCHEMES as INIT_SCHEMES
+from generator.families.computational_graph import SHAPES as GRAPH_SHAPES
 from generator.variants import Problem, make_problem
 
 SEED = st.integers(0, 2**32 - 1)
@@ -62,6 +63,8 @@ BOOL = one(True, False)
 # family id -> option name -> strategy of the values a bank may give it
 SPACES: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "batchnorm_shapes": {"layouts": some(LAYOUTS)},
+    "computational_graph": {"shapes": some(GRAPH_SHAPES, max_size=None), "smooth": BOOL},
+    "rnn_forward": {"nonlinearity": one("relu", "tanh", "any"), "steps": some([2, 3]), "inputs": some([1, 2])},
     "batchnorm_forward": {
         "batch_sizes": some([4, 5]),
         "features": some([2, 3]),

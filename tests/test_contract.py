@@ -44,6 +44,8 @@ REQUIRED = {
     "softmax_cross_entropy": ({"logits", "targets"}, {"probs", "loss", "grad_logits"}),
     "batchnorm_forward": ({"X", "gamma", "beta", "eps", "momentum", "running_mean", "running_var"},
                           {"mean", "var", "Y", "running_mean_new", "running_var_new"}),
+    "rnn_forward": ({"X", "W_xh", "W_hh", "b", "h0", "nonlinearity"}, {"h", "loss", "grad_W_hh", "grad_W_xh", "grad_b"}),
+    "computational_graph": ({"inputs", "nodes"}, {"value", "grads", "node_values"}),
     "weight_init": ({"scheme", "layer", "nonlinearity", "mode"}, {"fan_in", "fan_out", "gain", "variance"}),
     "transposed_conv_output_size": ({"input_size", "kernel_size", "stride", "padding", "output_padding", "dilation"},
                                     {"output_size"}),

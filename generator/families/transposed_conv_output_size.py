@@ -29,7 +29,7 @@ class TransposedConvOutputSize(Family):
     answer_labels = {
         "output_size": "the height (= width) of the transposed convolution's output",
         "inverse_conv_output": "the output size of the Conv2d applied to that map",
-        "conv_input_sizes": "every input size that this Conv2d maps to the same output size",
+        "conv_input_sizes": "the input sizes that this Conv2d maps to the same output size",
         "output_padding_needed": "the output_padding that gives the target size",
     }
     options = {
