@@ -1,16 +1,19 @@
 import functools
+import shutil
+import subprocess
 
 import pytest
 import torch
-from hypothesis import given
+from family_suite import FamilySuite
 from oracle import as_float, close, tensor
-from pins import rejected
-from strategies import OPTIONS, PROPERTY, SEED, feasible
 
+from generator.bank import Bank
+from generator.compile import compile_pdf
 from generator.errors import OptionError
 from generator.family import get_family
 from generator.numbers import exact, tenths
-from generator.variants import make_problem
+from generator.pipeline import render_exam, render_problem
+from generator.variants import Exam, make_problem
 
 FAMILY = "two_layer_backprop"
 SEEDS = range(200)
@@ -57,16 +60,19 @@ def _check_against_torch(obj: dict) -> None:
         assert close(tensor(answers[name]), expected[name]), name
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_matches_torch_autograd(seed):
-    _check_against_torch(_problem(seed).contract())
+class TestTwoLayerBackprop(FamilySuite):
+    family = FAMILY
+    option_sets = {"default": {}, "all_sizes": ALL_SIZES}
+    pins = [
+        ({"b2": 5}, "b2 must be between -1 and 1"),
+        ({"w2": ["0.5", 0]}, "w2 must not contain 0"),
+        ({"t": ["0.1"]}, "t must be 3 targets, one per sample"),
+        ({"X": [["0.15", "0.1", "0.1", "0.1"], ["0.2", "0.2", "0.2", "0.2"], ["0.3", "0.3", "0.3", "0.3"]]},
+         "X[1][1] must be a decimal with at most 1 digit after the point"),
+    ]
 
-
-@PROPERTY
-@given(seed=SEED, options=OPTIONS[FAMILY])
-def test_property_two_layer_backprop(seed: int, options: dict) -> None:
-    """Any seed, any valid options: the contract holds and loss and gradients are autograd's."""
-    _check_against_torch(feasible(FAMILY, seed, options).contract())
+    def oracle(self, contract: dict) -> None:
+        _check_against_torch(contract)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -161,19 +167,26 @@ def test_check_catches_wrong_gradients():
     assert any("scaling identity" in v for v in family.check(params, solution))
 
 
-def test_slips_differ_from_answers():
+def test_the_key_slips_are_offered():
     family = get_family(FAMILY)
-    counts: dict[tuple[str, str], int] = {}
-    for seed in SEEDS:
-        problem = _problem(seed)
-        for slip in family.slips(problem.params, problem.solution):
-            differs = slip.value != problem.solution.answers[slip.answer]
-            counts[slip.answer, slip.name] = counts.get((slip.answer, slip.name), 0) + differs
-    required = {("grad_W1", "no_mask"), ("grad_b1", "no_mask"), ("loss", "mean"), ("grad_W1", "mean"),
-                ("loss", "no_half"), ("grad_W1", "no_half"), ("grad_b2", "no_half")}
-    assert required <= set(counts)
-    for key, count in counts.items():
-        assert count >= 0.95 * len(SEEDS), key
+    offered = {(slip.answer, slip.name) for seed in range(20)
+               for slip in family.slips(_problem(seed).params, _problem(seed).solution)}
+    assert {("grad_W1", "no_mask"), ("grad_b1", "no_mask"), ("loss", "mean"), ("grad_W1", "mean"),
+            ("loss", "no_half"), ("grad_W1", "no_half"), ("grad_b2", "no_half")} <= offered
+
+
+def test_heading_and_rounding():
+    """Issue #15: the heading "two-layer ReLU net-work" hyphenated on every seed (the title is now
+    short enough for one line); the statement says how to round."""
+    problem = make_problem(FAMILY, 0)
+    assert "rounded to four decimal places" in " ".join(render_problem(problem)["statement"].split())
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    exam = Exam(bank=Bank(name="heading", title="Heading", slots=[]), seed=0, variant="TEST-0000", problems=[problem])
+    pdf = compile_pdf(render_exam(exam, key=False), label=FAMILY)
+    text = subprocess.run([pdftotext, "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    assert any(line.rstrip().endswith(problem.family.title) for line in text.splitlines()), text[:600]
 
 
 def test_slip_values_on_the_sheet():
@@ -197,15 +210,3 @@ def test_options_are_validated():
 
 def test_same_seed_same_problem():
     assert make_problem(FAMILY, 7, ALL_SIZES).contract() == make_problem(FAMILY, 7, ALL_SIZES).contract()
-
-
-@pytest.mark.parametrize(("pin", "says"), [
-    ({"b2": 5}, "b2 must be between -1 and 1"),
-    ({"w2": ["0.5", 0]}, "w2 must not contain 0"),
-    ({"t": ["0.1"]}, "t must be 3 targets, one per sample"),
-    ({"X": [["0.15", "0.1", "0.1", "0.1"], ["0.2", "0.2", "0.2", "0.2"], ["0.3", "0.3", "0.3", "0.3"]]},
-     "X[1][1] must be a decimal with at most 1 digit after the point"),
-])
-def test_nonsensical_pins_are_rejected_by_name(pin: dict, says: str) -> None:
-    """Pinned values outside the family's domain are refused with a message naming the parameter."""
-    assert says in rejected(FAMILY, pin)
