@@ -30,7 +30,7 @@ class TransposedConvOutputSize(Family):
         "output_size": "the height (= width) of the transposed convolution's output",
         "inverse_conv_output": "the output size of the Conv2d applied to that map",
         "conv_input_sizes": "the input sizes that this Conv2d maps to the same output size",
-        "output_padding_needed": "the output_padding that gives the target size",
+        "output_padding_needed": "the output padding that gives the target size",
     }
     options = {
         "kernel_sizes": Option([2, 3, 4, 5], "kernel sizes k that may be drawn", ints_from(range(1, 8))),
