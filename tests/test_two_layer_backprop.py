@@ -176,8 +176,8 @@ def test_the_key_slips_are_offered():
 
 
 def test_heading_and_rounding():
-    """Issue #15: the heading "two-layer ReLU net-work" hyphenated on every seed (the title is now
-    short enough for one line); the statement says how to round."""
+    """Issue #15: the heading "two-layer ReLU net-work" hyphenated on every seed; it stands on one
+    line of the compiled PDF. The statement says how to round."""
     problem = make_problem(FAMILY, 0)
     assert "rounded to four decimal places" in " ".join(render_problem(problem)["statement"].split())
     pdftotext = shutil.which("pdftotext")

@@ -111,7 +111,7 @@ def _forward(params: dict[str, Any]) -> tuple[Matrix, Matrix, Matrix, Vector]:
 @register
 class TwoLayerBackprop(Family):
     id = "two_layer_backprop"
-    title = "Forward and backward pass of a two-layer ReLU network"
+    title = "Forward pass, loss and back-propagation through a two-layer ReLU network"
     answer_labels = {
         "y": "the outputs y",
         "loss": "the loss L",
