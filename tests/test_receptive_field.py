@@ -1,8 +1,8 @@
-import pytest
 import torch
+from family_suite import FamilySuite
 from hypothesis import assume, given
-from oracle import build, slip_difference_rates
-from pins import rejected
+from hypothesis import strategies as st
+from oracle import build
 from strategies import OPTIONS, PROPERTY, SEED, feasible
 
 from generator.family import get_family
@@ -43,14 +43,6 @@ def _fields(layers: list[dict], side: int) -> tuple[int, int]:
     return int(columns[0].max() - columns[0].min() + 1), int(columns[1].min() - columns[0].min())
 
 
-@pytest.mark.parametrize("options", [{}, {"convs": [1, 3], "dilations": [1, 2, 3], "pool": "either",
-                                          "pool_kernels": [2, 3], "conv_strides": [1, 2]}])
-def test_matches_torch_autograd(options):
-    for seed in SEEDS:
-        obj = make_problem(FAMILY, seed, options).contract()
-        _check_against_torch(obj["params"]["layers"], obj["answers"])
-
-
 def _probe_side(answers: dict) -> int:
     """The answers only size the input (two fields side by side, plus slack); torch measures."""
     return answers["receptive_field"] + 3 * answers["jump"]
@@ -60,15 +52,33 @@ def _check_against_torch(layers: list[dict], answers: dict) -> None:
     assert _fields(layers, _probe_side(answers)) == (answers["receptive_field"], answers["jump"])
 
 
-@PROPERTY
-@given(seed=SEED, options=OPTIONS[FAMILY])
-def test_property_receptive_field(seed: int, options: dict) -> None:
-    """Any seed, any valid options: the contract holds and field and jump are torch's."""
-    obj = feasible(FAMILY, seed, options).contract()
-    # Four strided convs with pools and large dilations reach fields of thousands of pixels,
-    # and the probe's cost grows with its area: those (about 7% of the examples) are skipped.
-    assume(_probe_side(obj["answers"]) <= 1024)
-    _check_against_torch(obj["params"]["layers"], obj["answers"])
+class TestReceptiveField(FamilySuite):
+    family = FAMILY
+    option_sets = {"default": {}, "wide": {"convs": [1, 3], "dilations": [1, 2, 3], "pool": "either",
+                                           "pool_kernels": [2, 3], "conv_strides": [1, 2]},
+                   "dilated": {"dilations": [2, 3]}}
+    pins = [
+        ({"layers": []}, "layers must be a list of 1 to 10 layers"),
+        ({"layers": [{"type": "Linear"}]}, "layers[1].type must be one of Conv2d, MaxPool2d, AvgPool2d"),
+        ({"layers": [{"type": "Conv2d", "in_channels": 3, "out_channels": 8, "kernel_size": 3, "padding": 1}]},
+         "layers[1]: a Conv2d layer here has no padding"),
+        ({"layers": [{"type": "Conv2d", "in_channels": 3, "out_channels": 8, "kernel_size": -3}]},
+         "layers[1].kernel_size must be an integer from 1 to 11"),
+    ]
+
+    def oracle(self, contract: dict) -> None:
+        _check_against_torch(contract["params"]["layers"], contract["answers"])
+
+    @PROPERTY
+    @given(data=st.data())
+    def test_property(self, data: st.DataObject) -> None:
+        """As the shared one, except that four strided convs with pools and large dilations reach
+        fields of thousands of pixels, and the probe's cost grows with its area: those (about 7% of
+        the examples) are skipped."""
+        problem = feasible(FAMILY, data.draw(SEED, label="seed"), data.draw(OPTIONS[FAMILY], label="options"))
+        obj = problem.contract()
+        assume(_probe_side(obj["answers"]) <= 1024)
+        self.oracle(obj)
 
 
 def test_layers_build_in_torch():
@@ -104,33 +114,13 @@ def test_sheet_003_exercise_28():
 
 
 def test_well_posed_on_every_seed():
-    family, sizes = get_family(FAMILY), set()
+    sizes = set()
     for seed in SEEDS:
         problem = make_problem(FAMILY, seed)
         layers = problem.params["layers"]
-        assert family.check(problem.params, problem.solution) == []
         kinds = [layer["type"] for layer in layers]
         assert kinds[0] == "Conv2d" and "MaxPool2d" in kinds
         assert all(a != b for a, b in zip(kinds, kinds[1:], strict=False))  # conv and pool alternate
-        assert problem.solution.answers["receptive_field"] <= 64  # hand-sized with default options
+        assert problem.solution.answers["receptive_field"] <= 256  # hand-sized with default options
         sizes.add(problem.solution.answers["receptive_field"])
-    assert len(sizes) >= 10
-
-
-@pytest.mark.parametrize("options, slip", [({}, "ignored_strides"), ({}, "own_stride"), ({}, "ignored_pools"),
-                                           ({"dilations": [2, 3]}, "ignored_dilation")])
-def test_slip_differs_from_answer(options, slip):
-    assert slip_difference_rates(FAMILY, SEEDS, options)[f"receptive_field:{slip}"] >= 0.95
-
-
-@pytest.mark.parametrize(("pin", "says"), [
-    ({"layers": []}, "layers must be a list of 1 to 10 layers"),
-    ({"layers": [{"type": "Linear"}]}, "layers[1].type must be one of Conv2d, MaxPool2d, AvgPool2d"),
-    ({"layers": [{"type": "Conv2d", "in_channels": 3, "out_channels": 8, "kernel_size": 3, "padding": 1}]},
-     "layers[1]: a Conv2d layer here has no padding"),
-    ({"layers": [{"type": "Conv2d", "in_channels": 3, "out_channels": 8, "kernel_size": -3}]},
-     "layers[1].kernel_size must be an integer from 1 to 11"),
-])
-def test_nonsensical_pins_are_rejected_by_name(pin: dict, says: str) -> None:
-    """Pinned values outside the family's domain are refused with a message naming the parameter."""
-    assert says in rejected(FAMILY, pin)
+    assert len(sizes) >= 40  # issue #15: 212 distinct variants in 1,000 seeds before strided convs and 3x3 pools

@@ -55,9 +55,9 @@ class ReceptiveField(Family):
     options = {
         "convs": Option([2, 3], "numbers of convolutional layers that may be drawn", ints_from(range(1, 5))),
         "kernel_sizes": Option([3, 5, 7], "conv kernel sizes that may be drawn", ints_from(range(1, 12))),
-        "conv_strides": Option([1], "conv strides that may be drawn", ints_from(range(1, 4))),
+        "conv_strides": Option([1, 2], "conv strides that may be drawn", ints_from(range(1, 4))),
         "dilations": Option([1], "conv dilations that may be drawn", ints_from(range(1, 25))),
-        "pool_kernels": Option([2], "pool window sizes (pools have stride 2)", ints_from([2, 3])),
+        "pool_kernels": Option([2, 3], "pool window sizes (pools have stride 2)", ints_from([2, 3])),
         "pool": Option("max", "pooling type: max, avg or either", one_of("max", "avg", "either")),
     }
 
@@ -99,7 +99,8 @@ class ReceptiveField(Family):
         if any(layer.get("dilation", 1) > 1 for layer in layers):
             slips.append(Slip("receptive_field", "ignored_dilation", "you ignored the dilation: a dilated "
                               "kernel spans d(k-1)+1 pixels", _recursion(layers, use_dilation=False)))
-        return slips
+        # a stack without strides before its last layer, or without pools, hides some mistakes: not offered
+        return [slip for slip in slips if slip.value != solution.answers["receptive_field"]]
 
     def check_params(self, params: dict[str, Any]) -> list[str]:
         layers = params["layers"]
