@@ -108,7 +108,7 @@ def _pick_answer(family_id: str, candidates: dict[str, list[dict[str, Any]]], sp
 def near_misses(value: Any) -> Iterator[Any]:
     """Values close to the correct one (same type: integers stay integers), for filling
     up a choice question; none for labels."""
-    if isinstance(value, list):
+    if isinstance(value, list | dict):
         for factor in NEAR_FACTORS:
             yield _scaled(value, factor)
         return
@@ -124,6 +124,8 @@ def near_misses(value: Any) -> Iterator[Any]:
 def _scaled(value: Any, factor: Fraction) -> Any:
     if isinstance(value, list):
         return [_scaled(v, factor) for v in value]
+    if isinstance(value, dict):
+        return {k: _scaled(v, factor) for k, v in value.items()}
     number = as_number(value)
     if number is None:
         return value
@@ -155,6 +157,8 @@ def rounded(value: Any) -> Any:
     rounded to 4 decimals (as numbers.decimal shows them); labels unchanged."""
     if isinstance(value, list):
         return [rounded(v) for v in value]
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
     number = as_number(value)
     return value if number is None else Fraction(numbers.decimal(str(number)))
 
@@ -167,6 +171,8 @@ def option_text(value: Any) -> str:
 def _text(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_text(v)}" for k, v in value.items())
     if isinstance(value, Fraction):
         return numbers.decimal(str(value))
-    return str(value)
+    return numbers.MASKED if value is None else str(value)

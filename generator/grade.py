@@ -317,10 +317,16 @@ def _verdict(response: Response | None, accepted: list[Any], tolerance: Toleranc
 
 def matches(given: Any, expected: Any, tolerance: Tolerance) -> bool:
     """Whether an exact given value equals a contract value within the tolerance,
-    element by element for vectors and matrices; labels ignore case and spaces."""
+    element by element for vectors, matrices and values by name; labels ignore case and
+    spaces; an entry that does not exist (None, a masked score) matches only None."""
+    if expected is None:
+        return given is None
     if isinstance(expected, list):
         return (isinstance(given, list) and len(given) == len(expected)
                 and all(matches(g, e, tolerance) for g, e in zip(given, expected, strict=True)))
+    if isinstance(expected, dict):
+        return (isinstance(given, dict) and given.keys() == expected.keys()
+                and all(matches(given[k], e, tolerance) for k, e in expected.items()))
     if isinstance(expected, bool):
         return given is expected
     number = as_number(expected)
@@ -346,9 +352,13 @@ def readable(value: Any) -> str:
     a layer as PyTorch prints it, `Conv2d(in_channels=3, ...)`."""
     if isinstance(value, list):
         return "[" + ", ".join(readable(v) for v in value) + "]"
-    if isinstance(value, dict):
+    if isinstance(value, dict) and "type" in value:
         fields = ", ".join(f"{k}={readable(v)}" for k, v in value.items() if k != "type")
-        return f"{value.get('type', '')}({fields})"
+        return f"{value['type']}({fields})"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {readable(v)}" for k, v in value.items())
+    if value is None:
+        return numbers.MASKED
     number = as_number(value)
     if number is None:
         return str(value)

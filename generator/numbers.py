@@ -141,14 +141,21 @@ def tex_matrix(rows: Any, env: str = "bmatrix") -> str:
     if isinstance(rows, sp.MatrixBase):
         rows = rows.tolist()
     rows = [r if isinstance(r, list | tuple) else [r] for r in rows]
-    body = r" \\ ".join(" & ".join(tex_number(x) for x in row) for row in rows)
+    body = r" \\ ".join(" & ".join(r"-\infty" if x is None else tex_number(x) for x in row) for row in rows)
     return f"\\begin{{{env}}} {body} \\end{{{env}}}"
+
+
+MASKED = "masked"  # how an entry that does not exist (a masked attention score) is written and read
 
 
 def text_value(value: Any) -> str:
     """Plain-text display for the terminal: exact value plus decimal when it differs."""
     if isinstance(value, bool | str):
         return str(value)
+    if value is None:
+        return MASKED
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {text_value(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list | tuple | sp.MatrixBase):
         items = value.tolist() if isinstance(value, sp.MatrixBase) else value
         return "[" + ", ".join(text_value(v) for v in items) + "]"

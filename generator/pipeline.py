@@ -124,8 +124,12 @@ def option_tex(value: Any) -> str:
         return numbers.tex_matrix(value)
     if isinstance(value, list):
         return "[" + r",\ ".join(option_tex(v) for v in value) + "]"
+    if isinstance(value, dict):  # values by name: the gradients of a graph's inputs
+        return r",\ ".join(rf"\text{{{escape(k)}}}: {option_tex(v)}" for k, v in value.items())
     if isinstance(value, Fraction):
         return numbers.tex_number(value)
+    if value is None:
+        return r"-\infty"
     return rf"\text{{{escape(value)}}}"
 
 

@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from .choice import as_number
+from .numbers import MASKED
 
 # Thousands separators are only recognised between groups of exactly three digits, the
 # first group not starting with 0, so `147,840` is a number while `0,5`, `1,5` and
@@ -27,13 +28,18 @@ _DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _TOKENS = re.compile(r"\s*([\[\]()]|,|[^\[\](),]+)")
 
 NUMBER_HELP = "write a number such as 0.7842, 3921/5000, -1.5e-2 or 147840"
-LIST_HELP = "write a vector as [1, 2, 3] and a matrix as [[1, 2], [3, 4]]"
+LIST_HELP = f"write a vector as [1, 2, 3] and a matrix as [[1, 2], [3, 4]]; a masked entry as {MASKED} or -inf"
+NAMED_HELP = "write each value by its name, as x: 0.5, y: -2"
+# How a student may write an entry that does not exist (a masked attention score: -inf before the softmax)
+_MASKED_WORDS = {MASKED, "-inf", "null", "none", "-", "x", "−inf", "-∞", "−∞"}
 
 
 def exact_value(value: Any) -> Any:
     """A contract value (JSON form) as Fractions, lists and labels: the form answers are compared in."""
     if isinstance(value, list):
         return [exact_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: exact_value(v) for k, v in value.items()}
     number = as_number(value)
     return value if number is None else number
 
@@ -42,6 +48,8 @@ def parse_value(text: str, expected: Any) -> Any:
     """Read what a student wrote for an answer shaped like `expected` (its contract
     value); raises ValueError saying what is wrong."""
     text = text.strip()
+    if isinstance(expected, dict) and not expected.get("type"):
+        return parse_named(text, expected)
     if isinstance(expected, list):
         if any(isinstance(v, dict) for v in expected):
             return text  # a structure (e.g. a list of layers) only a person can read
@@ -111,8 +119,31 @@ def _list(tokens: list[str], start: int) -> tuple[list[Any], int]:
     return items, position + 1
 
 
-def _list_number(token: str) -> Fraction:
+def parse_named(text: str, expected: dict[str, Any]) -> dict[str, Any]:
+    """Values by name, `x: 0.5, y: -2` (braces and = work too), for an answer that is a
+    mapping such as the gradients of a graph's inputs; every name must be given once."""
+    body = text.strip()
+    if body[:1] == "{" and body[-1:] == "}":
+        body = body[1:-1]
+    given: dict[str, Any] = {}
+    for item in filter(None, (i.strip() for i in re.split(r"[,;]", body))):
+        name, sep, value = item.replace("=", ":", 1).partition(":")
+        name = name.strip().strip("'\"")
+        if not sep or not name:
+            raise ValueError(f"{item!r} has no name; {NAMED_HELP}")
+        if name not in expected:
+            raise ValueError(f"{name!r} is not one of {', '.join(expected)}")
+        given[name] = parse_value(value, expected[name])
+    missing = [name for name in expected if name not in given]
+    if missing:
+        raise ValueError(f"no value for {', '.join(missing)}; {NAMED_HELP}")
+    return given
+
+
+def _list_number(token: str) -> Fraction | None:
     """A list item; several numbers separated by spaces are a list without commas."""
+    if token.strip().lower() in _MASKED_WORDS:
+        return None
     try:
         return parse_number(token)
     except ValueError:
