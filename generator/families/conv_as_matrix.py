@@ -168,7 +168,9 @@ class ConvAsMatrix(Family):
         if p:
             slips.append(Slip("A", "padded_columns", "you wrote A against the padded input; the padding zeros "
                               "are not inputs, so their columns drop out", _matrix(weight, n + 2 * p, 0)))
-        return slips
+        # a mistake that happens to give the answer itself (seed 95's backward pass without the flip) is no
+        # mistake the grader can see: not offered
+        return [slip for slip in slips if slip.value != solution.answers[slip.answer]]
 
     def check_params(self, params: dict[str, Any]) -> list[str]:
         weight, n, p = params["weight"], params["input_length"], params["padding"]
