@@ -27,8 +27,8 @@ from click.testing import CliRunner
 
 from generator.bank import load_bank
 from generator.cli import cli
-from generator.export.moodle import category_path, cloze_escape
-from generator.export.qti import canvas_range
+from generator.export.moodle import category_path, cloze_boxes, cloze_text
+from generator.export.qti import canvas_number
 from generator.export.questions import Category, blanks, capitalized, draw_variants
 from generator.seeds import derive_seed
 from generator.tolerance import Tolerance
@@ -61,27 +61,31 @@ def exported(tmp_path_factory):
         for problem in draw_variants(bank, SEED, slot, VARIANTS):
             contracts[problem.fingerprint] = problem.contract()
             BLANKS[problem.fingerprint] = blanks(problem)
+            BOXED[problem.fingerprint] = [box.blank for box in cloze_boxes(problem) if box.blank is not None]
     return base, contracts
 
 
 BLANKS = {}  # fingerprint -> the problem's blanks, as the exporters made them
+BOXED = {}  # fingerprint -> the blanks that Moodle's Cloze question has boxes for
 
 
 # --- reading Moodle Cloze back ------------------------------------------------------
 
 
 def _unescape(text):
-    return re.sub(r"\\(.)", r"\1", text)
+    """What Moodle's Cloze extractor undoes: HTML character references, then \\} and \\#."""
+    return html.unescape(text).replace("\\}", "}").replace("\\#", "#")
 
 
 def _subquestions(text):
-    """(type, [(grade, answer, feedback)]) for every Cloze sub-question of a question text."""
+    """(type, [(grade, answer, feedback)]) for every Cloze sub-question of a question text
+    (tests/test_lms_rules.py reads them with all of Moodle's rules)."""
     found = []
-    for match in re.finditer(r"\{(\d+):([A-Z_]+):((?:\\.|[^\\}])*)\}", html.unescape(text)):
+    for match in re.finditer(r"\{(\d+):([A-Z_]+):((?:\\.|[^\\}])*)\}", text):
         answers = []
         for part in re.split(r"(?<!\\)~", match.group(3)):
             grade = "100" if part.startswith("=") else part[1:].split("%")[0] if part.startswith("%") else "0"
-            answer, feedback = (re.split(r"(?<!\\)#", re.sub(r"^(=|%\d+%)", "", part), maxsplit=1) + [""])[:2]
+            answer, feedback = (re.split(r"(?<!\\)(?<!&)#", re.sub(r"^(=|%\d+%)", "", part), maxsplit=1) + [""])[:2]
             answers.append((grade, _unescape(answer), _unescape(feedback)))
         found.append((match.group(2), answers))
     return found
@@ -124,7 +128,7 @@ def test_every_moodle_value_equals_the_contract(exported):
         labels = [html.unescape(label) for label in re.findall(r"<td>([^<{]+)</td><td>\{", text)]
         subs = _subquestions(text)
         numeric = [s for s in subs if s[0] in ("NUMERICAL", "SHORTANSWER")]
-        fields = BLANKS[question.findtext("idnumber")]
+        fields = BOXED[question.findtext("idnumber")]
         assert labels == [capitalized(field.label) for field in fields]  # what students read
         assert len(labels) == len(numeric)
         for field, (kind, answers) in zip(fields, numeric, strict=True):
@@ -141,7 +145,12 @@ def test_every_moodle_value_equals_the_contract(exported):
             bound = Tolerance.from_json(contract["tolerance"][name]).bound(Fraction(expected))
             assert abs(Fraction(value) - Fraction(expected)) <= Fraction(1, 10**12)
             assert Fraction(bound) - Fraction(1, 10**12) <= Fraction(tolerance) <= bound
-            slips = {Fraction(s["value"]): s["says"] for s in contract["slips"].get(name, []) if not index}
+            slips = {}
+            for slip in contract["slips"].get(name, []):
+                element = slip["value"]
+                for i in index:
+                    element = element[int(i) - 1]
+                slips.setdefault(Fraction(element), slip["says"])
             for grade, wrong, feedback in answers[1:]:
                 assert grade == "0"
                 slip_value = Fraction(wrong.split(":")[0])
@@ -250,33 +259,42 @@ def _check_range(item, contract, label):
     scale = re.search(r"multiplied by (\d+)", prompt)
     scale = Fraction(scale.group(1)) if scale else 1
     condition = item.find("q:resprocessing/q:respcondition[q:setvar]/q:conditionvar", QTI_NS)
-    low = Fraction(condition.findtext("q:vargte", namespaces=QTI_NS))
-    high = Fraction(condition.findtext("q:varlte", namespaces=QTI_NS))
+    low = Fraction(condition.findtext(".//q:vargte", namespaces=QTI_NS))
+    high = Fraction(condition.findtext(".//q:varlte", namespaces=QTI_NS))
     value = Fraction(_element(contract, label))
     name = label.split("[")[0]
     bound = Tolerance.from_json(contract["tolerance"][name]).bound(value)
-    assert (value - bound) * scale <= low <= high <= (value + bound) * scale
-    assert (low * 10**4).denominator == 1 and (high * 10**4).denominator == 1  # Canvas keeps four decimals
-    assert value == 0 or abs(value) * scale >= Fraction(1, 10**4)
+    assert (value - bound) * scale <= low <= value * scale <= high <= (value + bound) * scale
+    assert "rounded to 4 decimal places" in prompt or "as a whole number" in prompt  # Canvas keeps four decimals
 
 
 def test_canvas_ranges():
-    assert canvas_range(Fraction(3921, 5000), Fraction(1, 20000)) == (0, Fraction(3921, 5000), Fraction(3921, 5000))
-    assert canvas_range(Fraction(1, 3), Fraction(1, 20000)) == (0, Fraction(3333, 10000), Fraction(3333, 10000))
-    assert canvas_range(Fraction(3, 100000), Fraction(1, 2000000)) == (1, Fraction(3, 10000), Fraction(3, 10000))
-    assert canvas_range(Fraction(147840), Fraction(0)) == (0, 147840, 147840)
-    assert canvas_range(Fraction(1, 3), Fraction(0)) is None  # no decimal states 1/3: asked as text
+    # the range is the tolerance's, both ends included: a value of 7 decimals keeps them
+    found = canvas_number(Fraction("1.4103465"), Fraction(1, 20000))
+    assert (found.scale, found.low, found.high, found.exact) == (0, Fraction("1.4102965"), Fraction("1.4103965"), True)
+    assert canvas_number(Fraction(3921, 5000), Fraction(0)).low == Fraction(3921, 5000)
+    # 1/3 to the default tolerance: the bounds have no short decimal, so a range rounded inward
+    third = canvas_number(Fraction(1, 3), Fraction(1, 20000))
+    assert third.scale == 0 and not third.exact
+    assert Fraction(1, 3) - Fraction(1, 20000) < third.low == Fraction("0.33328333333334")  # 15 digits
+    # four decimals of 0.00003 would be 0: asked for 10 x the value
+    assert canvas_number(Fraction(3, 100000), Fraction(1, 2000000)).scale == 1
+    assert canvas_number(Fraction(147840), Fraction(0)).whole
+    assert canvas_number(Fraction(1, 3), Fraction(0)) is None  # no decimal states 1/3: asked as text
+    # a slip that rounds into the range at four decimals: asked for 10 x the value
+    assert canvas_number(Fraction("1.2345"), Fraction(1, 10000), [Fraction("1.23465")]).scale == 0
+    assert canvas_number(Fraction("1.2345"), Fraction(1, 10000), [Fraction("1.23461")]).scale == 1
 
 
 # --- escaping ---------------------------------------------------------------------
 
 
-def test_cloze_specials_are_escaped():
+def test_cloze_specials_are_encoded():
     text = 'a}b#c~d/e"f\\g{h'
-    escaped = cloze_escape(text)
-    assert escaped == 'a\\}b\\#c\\~d\\/e\\"f\\\\g{h'
-    assert _unescape(escaped) == text
-    assert not re.search(r"(?<!\\)[}#~/\"]", escaped.replace("\\\\", ""))
+    encoded = cloze_text(text)
+    assert not re.search(r'[}~"\\{]|(?<!&)#', encoded)  # nothing Moodle's extractor reads as syntax
+    assert "/" in encoded  # and no escapes it would show as written
+    assert _unescape(encoded) == text
 
 
 def test_category_names_keep_slashes():
@@ -334,7 +352,7 @@ def _student_texts(base):
              for area in ("questiontext", "generalfeedback") if question.find(area) is not None]
     _, _, assessment = _qti(base)
     texts += [m.text for m in assessment.iter(f"{{{QTI_NS['q']}}}mattext")]
-    return [re.sub(r"\{\d+:[A-Z_]+:(?:\\.|[^\\}])*\}", "", html.unescape(t)) for t in texts]
+    return [html.unescape(re.sub(r"\{\d+:[A-Z_]+:(?:\\.|[^\\}])*\}", "", t)) for t in texts]
 
 
 def test_students_read_labels_never_answer_names(exported):
@@ -343,10 +361,11 @@ def test_students_read_labels_never_answer_names(exported):
     texts = _student_texts(base)
     assert not [(name, t) for t in texts for name in names if name in t]
     everything = " ".join(texts)
-    assert "Multiple choice for the weight after one step with weight decay: mark the one right option." in everything
+    assert "Multiple choice for the weight after one step with weight decay: mark the one right option (" \
+        in everything
     assert "Mark the weight after one step with weight decay." in everything  # QTI
     assert "<td>The bound on the learning rate below which gradient descent converges</td>" in everything
-    assert "Give the eigenvalues of A, entry 1 as a decimal number" in everything
+    assert "Give the eigenvalues of A, entry 1 as a whole number." in everything
     assert "The layers of your network: [Conv2d(in_channels=" in everything  # the key's example, no dict repr
     assert "Graded by hand (more than one answer is right): the layers of your network, the output shape" \
         in everything

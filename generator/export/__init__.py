@@ -10,9 +10,9 @@ from ..bank import Bank, Slot
 from ..errors import GenError
 from ..files import prepare_dir, write_atomic
 from ..questions import Question
-from .moodle import moodle_xml
+from .moodle import cloze_marks, moodle_xml
 from .qti import qti_zip
-from .questions import collect
+from .questions import collect, decimal_text
 
 FORMATS = {"moodle": ".xml", "qti": ".zip"}
 
@@ -26,11 +26,24 @@ def export_bank(bank: Bank, seed: int, count: int, form: str, out: Path | None) 
     categories, warnings = collect(bank, seed, count)
     if form == "qti":
         warnings += _qti_one_of_warnings(bank)
+    else:
+        warnings += _moodle_mark_warnings(bank)
     data = moodle_xml(bank, categories) if form == "moodle" else qti_zip(bank, categories, seed)
     path = out or Path(f"{bank.name}-{form}{FORMATS[form]}")
     prepare_dir(path.parent)
     write_atomic(path, data)
     return path, warnings
+
+
+def _moodle_mark_warnings(bank: Bank) -> list[str]:
+    """Moodle makes a Cloze question worth the sum of its boxes' whole marks, so a family
+    problem's points that are not whole are rounded there."""
+    return [f"problem {slot.id}: Moodle gives Cloze questions whole marks, so its {decimal_text(points)} points are "
+            f"{cloze_marks(points)} marks in Moodle; set the mark you want in the quiz"
+            for slot in bank.slots
+            for points in dict.fromkeys(slot.points_of(i) for i, choice in enumerate(slot.choices)
+                                        if not isinstance(choice, Question))
+            if points.denominator != 1]
 
 
 def _qti_one_of_warnings(bank: Bank) -> list[str]:

@@ -125,15 +125,74 @@ def blanks(problem: Problem) -> list[Blank]:
     answers, and an answer's by its elements."""
     share = problem.points / len(problem.solution.answers)
     asked = problem.choice.answer if problem.choice else None
+    slips = distinct_slips(problem)
     found = []
     for name, value in numbers.to_json(problem.solution.answers).items():
         if name == asked or problem.tolerance(name).kind == "manual":
             continue
         elements = _elements(value, ())
-        slips = [] if isinstance(value, list) else _slips(problem, name)
-        found += [_blank(problem, name, position, element, share / len(elements), slips)
+        found += [_blank(problem, name, position, element, share / len(elements), _slips(slips.get(name, []), position))
                   for position, element in elements]
     return found
+
+
+@dataclass(frozen=True)
+class Part:
+    """One answer of a problem as an LMS asks it: its boxes (`kind` "blanks"), the
+    answer asked as multiple choice ("choice"), or every answer graded by hand together
+    ("manual"). `shares` is how many of the problem's equal answer shares it holds (the
+    manual part one per answer it covers)."""
+
+    name: str
+    kind: str
+    shares: int
+    blanks: tuple[Blank, ...] = ()
+
+    @property
+    def boxes(self) -> int:
+        """How many boxes the part can be asked in: one per element, one otherwise."""
+        return len(self.blanks) if self.kind == "blanks" else 1
+
+
+MANUAL_PART = "graded by hand"
+
+
+def parts(problem: Problem) -> list[Part]:
+    """Every answer of a problem as a part, in the problem's order (the answers graded
+    by hand as one part where the first of them stands)."""
+    by_answer: dict[str, list[Blank]] = {}
+    for blank in blanks(problem):
+        by_answer.setdefault(blank.answer, []).append(blank)
+    asked = problem.choice.answer if problem.choice else None
+    manual = [name for name in problem.solution.answers if problem.tolerance(name).kind == "manual"]
+    found: list[Part] = []
+    for name in problem.solution.answers:
+        if name == asked:
+            found.append(Part(name, "choice", 1))
+        elif name in manual:
+            if name == manual[0]:
+                found.append(Part(MANUAL_PART, "manual", len(manual)))
+        elif by_answer.get(name):
+            found.append(Part(name, "blanks", 1, tuple(by_answer[name])))
+    return found
+
+
+def apportion(total: int, quotas: list[Fraction], order: list[int] | None = None) -> list[int]:
+    """`total` whole units shared as `quotas` (which add up to `total`) say, each share
+    rounded down and the units left over given to the largest remainders; ties go to
+    the parts earlier in `order` (default: as listed)."""
+    shares = [floor(q) for q in quotas]
+    rank = order if order is not None else list(range(len(quotas)))
+    by_remainder = sorted(range(len(quotas)), key=lambda i: (-(quotas[i] - shares[i]), rank.index(i)))
+    for i in by_remainder[:total - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
+def spread(count: int, wanted: int) -> list[int]:
+    """`wanted` of the positions 0..count-1, evenly spread (the middle of each of
+    `wanted` equal stretches), in order."""
+    return [((2 * i + 1) * count) // (2 * wanted) for i in range(wanted)]
 
 
 def _elements(value: Any, position: tuple[int, ...]) -> list[tuple[tuple[int, ...], Any]]:
@@ -164,12 +223,21 @@ def _blank(problem: Problem, name: str, position: tuple[int, ...], value: Any, p
     tolerance = problem.tolerance(name).bound(number)
     if tolerance == 0 and not numbers.terminates(number):
         return Blank(name, key, label, str(number), Fraction(0), points, [])  # no decimal states 1/3 exactly
-    return Blank(name, key, label, number, tolerance, points, slips)
+    return Blank(name, key, label, number, tolerance, points, [(v, says) for v, says in slips if v != number])
 
 
-def _slips(problem: Problem, name: str) -> list[tuple[Fraction, str]]:
-    return [(as_number(s["value"]), s["says"]) for s in distinct_slips(problem).get(name, [])
-            if as_number(s["value"]) is not None]
+def _slips(slips: list[dict[str, Any]], position: tuple[int, ...]) -> list[tuple[Fraction, str]]:
+    """The answer's slips as values of this element (the slip's own element of a vector
+    or matrix, where the slip has that shape), each value once."""
+    found: dict[Fraction, str] = {}
+    for slip in slips:
+        value = slip["value"]
+        for index in position:
+            value = value[index - 1] if isinstance(value, list) and 0 < index <= len(value) else None
+        number = None if isinstance(value, list) else as_number(value)
+        if number is not None:
+            found.setdefault(number, slip["says"])
+    return list(found.items())
 
 
 def decimal_text(number: Fraction) -> str:
