@@ -24,16 +24,15 @@ from pathlib import Path
 
 import pikepdf
 
-from . import numbers
+from . import numbers, scripts
 from .bank import Bank
 from .compile import epoch_for
 from .csvcells import safe_row
 from .errors import GenError
 from .files import prepare_dir, write_atomic
-from .glyphs import unprintable
 from .parts import compile_parts, extract
 from .pipeline import answers_json, exam_parts, render_part
-from .render import Tex, needs_cjk, render_document
+from .render import Tex, render_document
 from .roster import Student
 from .unite import require_pdfunite, unite
 from .variants import Exam, Problem, draw_exam
@@ -62,6 +61,9 @@ class Setup:
     epoch: int
     course: Path | None = None
     files: dict[str, Path] = field(default_factory=dict)
+    # LuaLaTeX typesetting the names pdflatex cannot show (generator/scripts.py), which
+    # runs while the exams are drawn; a chunk waits for it before compiling
+    strings: Future[dict[str, str]] | None = None
 
 
 @dataclass
@@ -105,36 +107,34 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
         if progress:
             progress(len(outcome.done) + len(outcome.failed))
 
-    with tempfile.TemporaryDirectory(prefix="gen-class-") as tmp, ThreadPoolExecutor(max(1, jobs)) as pool:
+    with tempfile.TemporaryDirectory(prefix="gen-class-") as tmp, ThreadPoolExecutor(max(1, jobs)) as pool, \
+            ThreadPoolExecutor(1) as side:
         in_flight: deque[Future[ChunkOutcome]] = deque()
         pending: list[Entry] = []
+        setup, shown, unshown = _setup(bank, epoch, students, Path(tmp), side)
         for number, student in enumerate(students):
             exam = draw_exam(bank, seed, student.contract(), taken)
             exam.filled = {k: v for k, v in student.extra.items() if k in bank.look.fields and v}
+            exam.typeset = shown
             rows.extend(csv_rows(student, exam, extra))
             for problem in exam.problems:
                 if isinstance(problem, Problem):  # a question written in the bank has no variants
                     holders.setdefault((problem.slot, problem.fingerprint), []).append(student.id)
             entry = _render(student, exam, out_dir)
-            bad = unprintable(student.name)
-            if bank.language == "zh":  # a Chinese exam loads CJK support, so Chinese names print too
-                bad = [c for c in bad if not needs_cjk(c)]
-            if bad:
-                result.failed[student.id] = (
-                    f"roster line {student.row}: the name contains characters the PDF fonts cannot show "
-                    f"({''.join(bad)}); no PDF was made for this student"
-                )
+            if student.name in unshown:
+                result.failed[student.id] = f"roster line {student.row}: {unshown[student.name]}"
             else:
                 pending.append(entry)
             if len(pending) == CHUNK or number == len(students) - 1 and pending:
                 chunk_file = Path(tmp) / f"chunk-{number}.pdf"
-                in_flight.append(pool.submit(_build_chunk, pending, Setup(epoch, bank.look.templates, bank.images),
-                                             chunk_file, out_dir))
+                in_flight.append(pool.submit(_build_chunk, pending, setup, chunk_file, out_dir))
                 pending = []
                 while len(in_flight) > jobs:  # enough queued to keep every core busy
                     collect(in_flight.popleft())
         while in_flight:
             collect(in_flight.popleft())
+        gaps = [f"{text!r} holds characters no installed font has ({chars}): they print as gaps"
+                for text, chars in (setup.strings.result() if setup.strings else {}).items()]
         if only is None:
             unite(exams, out_dir / "exams.pdf")
             unite(keys, out_dir / "keys.pdf")
@@ -142,6 +142,7 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
         write_atomic(out_dir / "answers.csv", answers_csv(rows, extra))
         result.shared = shared_variants(holders)
         result.strangers = strangers(out_dir, students)
+    result.strangers += gaps
     return result
 
 
@@ -188,11 +189,33 @@ def _render(student: Student, exam: Exam, out_dir: Path) -> Entry:
     return entry
 
 
+def _setup(bank: Bank, epoch: int, students: list[Student], tmp: Path,
+           side: ThreadPoolExecutor) -> tuple[Setup, dict[str, Tex], dict[str, str]]:
+    """What every chunk shares; the LaTeX of the names and titles pdflatex cannot show
+    (LuaLaTeX typesets them on the side thread meanwhile); and, where LuaLaTeX is not
+    installed, why such a student gets no PDF."""
+    texts = [*scripts.bank_texts(bank), *(s.name for s in students)]
+    texts += [v for s in students for k, v in s.extra.items() if k in bank.look.fields]
+    strings = scripts.needing(texts, cjk=bank.language == "zh")
+    if not strings:
+        return Setup(epoch, bank.look.templates, bank.images), {}, {}
+    if not scripts.available():
+        why = ("the name needs LuaLaTeX (pdflatex cannot show its script), which is not installed; "
+               f"no PDF was made for this student ({scripts.INSTALL_HINT})")
+        return Setup(epoch, bank.look.templates, bank.images), {}, {text: why for text in strings}
+    folder = prepare_dir(tmp / "strings")
+    future = side.submit(scripts.typeset, strings, folder)
+    return (Setup(epoch, bank.look.templates, {**bank.images, **scripts.files_in(folder)}, future),
+            scripts.placeholders(strings), {})
+
+
 def _build_chunk(chunk: list[Entry], setup: Setup, chunk_file: Path, out_dir: Path) -> ChunkOutcome:
     """Compile a chunk (its exams, then its keys) and cut it per student; if it fails,
     compile its students one by one so that only the faulty ones are lost, each
     reported with its log lines."""
     parts = [e.exam_tex for e in chunk] + [e.key_tex for e in chunk]
+    if setup.strings is not None:
+        setup.strings.result()  # the names' pages exist before pdflatex includes them
     try:
         pdf, ranges = compile_parts(parts, epoch=setup.epoch, label="class chunk", course=setup.course,
                                     files=setup.files)

@@ -4,11 +4,12 @@ files. Each stage is a small function with plain data in and out."""
 from __future__ import annotations
 
 import json
+import tempfile
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from . import numbers
+from . import numbers, scripts
 from .bank import Bank
 from .choice import rounded
 from .compile import epoch_for
@@ -137,19 +138,20 @@ def exam_parts(exam: Exam) -> tuple[dict[str, Any], dict[str, Any]]:
     """The exam's and the key's part of a document (problems rendered once)."""
     bank, look = exam.bank, exam.bank.look
     t = translator(bank.language)
+    shown = exam.typeset.get
     common = {
-        "title": bank.title,
-        "course": bank.course,
+        "title": shown(bank.title, bank.title),
+        "course": shown(bank.course, bank.course),
         "date": bank.date.isoformat() if bank.date else "",
         "instructions": bank.instructions,
         "variant": exam.variant,
-        "student": exam.student,
+        "student": {k: shown(v, v) for k, v in exam.student.items()} if exam.student else None,
         "total_points": _points_text(exam.total_points),
         "problems": _rendered_items(exam),
         "language": bank.language,
         "templates": look.templates,
-        "header": look.header,
-        "footer": look.footer,
+        "header": shown(look.header, look.header),
+        "footer": shown(look.footer, look.footer),
         "logo": Tex(look.logo) if look.logo else None,  # a name the generator made (img-<hash>.png)
         "honour_code": Tex(to_latex(look.honour_code)) if look.honour_code else None,
         "fields": _fields(exam, t),
@@ -194,13 +196,13 @@ def _fields(exam: Exam, t: Any) -> list[list[dict[str, Any]]]:
                                if exam.student else {})}
     fields = list(exam.bank.look.fields)
     rows = [fields[i : i + 2] for i in range(0, len(fields), 2)]
-    return [[{"label": t(name), "fill": _fill(known.get(name), last=column == len(row) - 1)}
+    return [[{"label": t(name), "fill": _fill(known.get(name), exam.typeset, last=column == len(row) - 1)}
              for column, name in enumerate(row)] for row in rows]
 
 
-def _fill(value: str | None, *, last: bool) -> Tex:
+def _fill(value: str | None, typeset: dict[str, Tex], *, last: bool) -> Tex:
     if value:
-        return Tex(f"\\textbf{{{escape(value)}}}")
+        return Tex(f"\\textbf{{{typeset.get(value) or escape(value)}}}")
     return Tex("\\enspace\\hrulefill" if last else "\\enspace\\hrulefill\\quad")
 
 
@@ -230,6 +232,18 @@ def write_exam(exam: Exam, out_dir: Path, *, make_pdf: bool = True) -> list[Path
     PDFs so no stale key is left next to new sources."""
     prepare_dir(out_dir)
     course = exam.bank.look.templates
+    with tempfile.TemporaryDirectory(prefix="gen-strings-") as tmp:
+        strings = scripts.needing([*scripts.bank_texts(exam.bank), *(exam.student or {}).values()],
+                                  cjk=exam.bank.language == "zh")
+        files = dict(exam.bank.images)
+        if strings and make_pdf:
+            scripts.typeset(strings, Path(tmp))
+            exam.typeset, files = scripts.placeholders(strings), {**files, **scripts.files_in(Path(tmp))}
+        return _write_exam(exam, out_dir, course, files, make_pdf=make_pdf)
+
+
+def _write_exam(exam: Exam, out_dir: Path, course: Path | None, files: dict[str, Path], *,
+                make_pdf: bool) -> list[Path]:
     exam_tex, key_tex = (render_part(part) for part in exam_parts(exam))
     sources = {"exam": render_document([exam_tex], course), "key": render_document([key_tex], course)}
     written = []
@@ -243,7 +257,7 @@ def write_exam(exam: Exam, out_dir: Path, *, make_pdf: bool = True) -> list[Path
     try:
         # One document holding exam then key: one pdflatex run, figures drawn once.
         document, ranges = compile_parts([exam_tex, key_tex], epoch=epoch_for(exam.bank.date), label="exam and key",
-                                         course=course, files=exam.bank.images)
+                                         course=course, files=files)
     except GenError:
         for name in sources:
             (out_dir / f"{name}.pdf").unlink(missing_ok=True)

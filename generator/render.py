@@ -179,5 +179,6 @@ def render_document(parts: list[Tex], course: Path | None = None) -> str:
     support when a part holds Chinese, Japanese or Korean text, and the macros of
     questions written in the bank and their images; other documents stay as they were."""
     text = "".join(parts)
-    doc = {"cjk": needs_cjk(text), "questions": bool(_QUESTION_MACROS.search(text))}
+    doc = {"cjk": needs_cjk(text), "questions": bool(_QUESTION_MACROS.search(text)),
+           "strings": "\\genstring{" in text}
     return render_template("document.tex", {"parts": parts, "doc": doc}, course)

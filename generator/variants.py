@@ -19,6 +19,7 @@ from .errors import BankError, GenError, InfeasibleError, OptionError
 from .family import Family, Solution, get_family
 from .numbers import exact, to_json
 from .questions import Asked, Question, ask
+from .render import Tex
 from .seeds import derive_seed, rng_for, variant_code
 from .tolerance import Tolerance
 
@@ -83,6 +84,8 @@ class Exam:
     problems: list[Item]
     student: dict[str, str] | None = None
     filled: dict[str, str] = field(default_factory=dict)  # other fields printed on the exam (roster's seat, ...)
+    # names and titles pdflatex cannot show, as LaTeX that includes them typeset (generator/scripts.py)
+    typeset: dict[str, Tex] = field(default_factory=dict)
 
     @property
     def total_points(self) -> Fraction:

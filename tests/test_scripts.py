@@ -1,0 +1,81 @@
+"""Names (and titles) in every script: typeset by LuaLaTeX where pdflatex's fonts
+cannot show them, and read back exactly from the PDFs."""
+
+import csv
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+
+from generator import scripts
+from generator.cli import cli
+
+NAMES = {
+    "vi": "Nguyễn Thị Hương", "ru": "Дмитрий Иванов", "zh": "王芳", "el": "Νίκος Παπαδόπουλος",
+    "ja": "山田 太郎", "kana": "やまだ たろう", "ko": "김민준", "ar": "محمد علي", "he": "דוד כהן",
+    "hi": "अनिल कुमार", "th": "สมชาย ใจดี", "hostile": r"\input{/etc/passwd} ^^5c Дмитрий {x} %",
+    "latin": "Ann Smith",
+}
+BANK = "title: Quiz\ncourse: Test Course\nproblems:\n  - family: yolo_output\n    points: 2\n"
+BIDI_MARKS = dict.fromkeys(range(0x202A, 0x202F))  # pdftotext marks right-to-left runs with these
+
+
+def _text(pdf) -> str:
+    raw = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return " ".join(raw.translate(BIDI_MARKS).split())
+
+
+def test_runs_split_by_script_and_keep_spaces_with_their_run():
+    runs = scripts.script_runs("Ann محمد علي 王")
+    assert [(face.script, text) for face, text in runs] == [
+        ("Latin", "Ann "), ("Arabic", "محمد علي"), ("Latin", " "), ("CJK", "王")]
+    assert scripts.script_runs("山田 やまだ")[0][0] == scripts.CJK_JP
+
+
+def test_only_what_pdflatex_cannot_show_is_typeset():
+    assert scripts.needing(["Ann", "Zoë Dvořák", "王芳", None, "王芳"]) == ["王芳"]
+    assert scripts.needing(["王芳", "Дмитрий"], cjk=True) == ["Дмитрий"]
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory):
+    root = tmp_path_factory.mktemp("scripts")
+    (root / "bank.yaml").write_text(BANK)
+    with open(root / "roster.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "name"])
+        writer.writerows(NAMES.items())
+    result = CliRunner().invoke(cli, ["exam", "--bank", str(root / "bank.yaml"), "--roster", str(root / "roster.csv"),
+                                      "--out", str(root / "class")])
+    assert result.exit_code == 0, result.output
+    return root / "class"
+
+
+@pytest.mark.parametrize("student", sorted(NAMES))
+def test_every_name_is_printed_exactly_on_exam_and_key(klass, student):
+    for pdf in ("exam.pdf", "key.pdf"):
+        assert NAMES[student] in _text(klass / student / pdf), (student, pdf)
+
+
+def test_a_latin_class_does_not_need_luatex(klass):
+    assert "genstring" not in (klass / "latin" / "exam.tex").read_text()
+    assert "genstring" in (klass / "ar" / "exam.tex").read_text()
+
+
+def test_without_luatex_such_students_are_reported_and_the_rest_is_built(tmp_path, monkeypatch):
+    monkeypatch.setattr(scripts, "available", lambda: False)
+    (tmp_path / "bank.yaml").write_text(BANK)
+    (tmp_path / "roster.csv").write_text("id,name\na,Ann Smith\nb,王芳\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["exam", "--bank", str(tmp_path / "bank.yaml"), "--roster",
+                                      str(tmp_path / "roster.csv"), "--out", str(tmp_path / "out")])
+    assert "LuaLaTeX" in result.output and "texlive-luatex" in result.output
+    assert (tmp_path / "out" / "a" / "exam.pdf").exists() and not (tmp_path / "out" / "b" / "exam.pdf").exists()
+
+
+def test_a_title_in_another_script_is_printed(tmp_path):
+    (tmp_path / "bank.yaml").write_text("title: Глубокое обучение\ncourse: 深度学习\nproblems:\n"
+                                        "  - family: yolo_output\n    points: 2\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["exam", "--bank", str(tmp_path / "bank.yaml"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    text = _text(tmp_path / "o" / "exam.pdf")
+    assert "Глубокое обучение" in text and "深度学习" in text
