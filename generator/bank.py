@@ -102,6 +102,7 @@ class Look:
     space_scale: Fraction = Fraction(1)  # multiplies every answer space
     section_points: bool = True  # a section's heading says its points
     templates: Path | None = None  # a course's own templates, looked up before templates/
+    cover: bool = False  # the first page is a cover: header, fields and a score table (the key: answers)
 
 
 @dataclass
@@ -122,7 +123,8 @@ class Bank:
 
 # The keys a bank and its problems may have: a misspelt key is an error, not silently
 # ignored (an instructor who writes `shufle: true` must not believe the exam is shuffled).
-LOOK_KEYS = ("logo", "header", "footer", "honour_code", "fields", "space_scale", "section_points", "templates")
+LOOK_KEYS = ("logo", "header", "footer", "honour_code", "fields", "space_scale", "section_points", "templates",
+             "cover")
 BANK_KEYS = ("title", "course", "date", "instructions", "problems", "shuffle", "distinct", "sections", "language",
              *LOOK_KEYS)
 SLOT_KEYS = ("id", "points", "one_of")
@@ -134,13 +136,17 @@ CHOICE_KEYS = ("family", "options", "params", "tolerance", "format", "choices", 
 def find_bank(name_or_path: str) -> Path:
     """`--bank NAME` -> banks/NAME.yaml (or the course folder banks/NAME/bank.yaml) in the
     current folder, else the project's own; anything that looks like a path is a path
-    (a folder meaning its bank.yaml)."""
+    (a folder meaning its bank.yaml). Always a bank file, never a folder: a folder without
+    a bank.yaml (an output folder named like the bank) does not hide the bank of that name."""
     path = Path(name_or_path)
+    bare = _bare(name_or_path)  # a name, unless a folder of that name here is a course folder
     if path.is_dir():
-        if not (path / BANK_FILE).is_file():
-            raise BankError(f"the folder {str(path)!r} has no {BANK_FILE}")
-        return path / BANK_FILE
-    if path.suffix in (".yaml", ".yml") or path.exists():
+        if (path / BANK_FILE).is_file():
+            return path / BANK_FILE
+        if not bare:
+            raise BankError(f"the folder {str(path)!r} has no {BANK_FILE}, so it is not a course folder",
+                            hint="give a bank file (.yaml) or a folder holding a bank.yaml")
+    elif path.suffix in (".yaml", ".yml") or (path.exists() and not bare):
         if not path.is_file():
             raise BankError(f"bank file {str(path)!r} not found")
         return path
@@ -148,9 +154,32 @@ def find_bank(name_or_path: str) -> Path:
         for candidate in (folder / f"{name_or_path}.yaml", folder / name_or_path / BANK_FILE):
             if candidate.is_file():
                 return candidate
+    if path.is_file():  # a bank file without .yaml, named like one
+        return path
     known = sorted({p.stem for folder in (Path("banks"), BANK_DIR) for p in folder.glob("*.yaml")}
                    | {p.parent.name for folder in (Path("banks"), BANK_DIR) for p in folder.glob(f"*/{BANK_FILE}")})
-    raise BankError(f"no bank named {name_or_path!r}", hint=f"known banks: {', '.join(known)}")
+    also = f"; {str(path)!r} here is a folder without a {BANK_FILE}, not a bank" if path.is_dir() else ""
+    raise BankError(f"no bank named {name_or_path!r}{also}", hint=f"known banks: {', '.join(known)}")
+
+
+def _bare(name_or_path: str) -> bool:
+    """A bank's name rather than a path: no folder separator and no .yaml."""
+    return not any(sep in name_or_path for sep in ("/", "\\")) and not name_or_path.endswith((".yaml", ".yml"))
+
+
+def bank_note(name_or_path: str) -> str | None:
+    """What to tell the user when a bank name found a bank other than a file or folder
+    of that name in the current folder (which is then not read)."""
+    if not _bare(name_or_path):
+        return None
+    try:
+        found = find_bank(name_or_path)
+    except BankError:
+        return None
+    here = Path(f"{name_or_path}.yaml")
+    if not here.is_file() or here.resolve() == found.resolve():
+        return None  # a folder of that name (an output folder) is simply not a bank
+    return f"--bank {name_or_path} reads {found}, not {here} in this folder (for that one: --bank ./{here})"
 
 
 def bank_name(name_or_path: str, path: Path) -> str:
@@ -371,6 +400,9 @@ class _Reader:
         section_points = data.get("section_points", True)
         if not isinstance(section_points, bool):
             raise BankError("`section_points` must be true or false", where=self.at(data, "section_points"))
+        cover = data.get("cover", False)
+        if not isinstance(cover, bool):
+            raise BankError("`cover` must be true or false", where=self.at(data, "cover"))
         return Look(
             logo=self.file_key(data, "logo", image=True),
             header=_text(data.get("header"), "header", where),
@@ -380,6 +412,7 @@ class _Reader:
             space_scale=Fraction(str(scale)),
             section_points=section_points,
             templates=self.file_key(data, "templates", image=False),
+            cover=cover,
         )
 
     def file_key(self, data: dict[str, Any], key: str, *, image: bool) -> Any:

@@ -15,7 +15,7 @@ import click
 import yaml
 
 from . import numbers
-from .bank import Bank, load_bank, uneven_pools
+from .bank import Bank, bank_note, load_bank, uneven_pools
 from .check import check_bank, format_report
 from .classroom import build_class
 from .errors import GenError
@@ -154,9 +154,7 @@ def _parse_options(text: str | None) -> dict[str, Any]:
 def exam(bank: str, seed: int, out: Path, roster: Path | None, jobs: int, only: str | None) -> None:
     """Make an exam and its answer key (PDF and LaTeX) plus answers.json;
     with --roster, one per student plus exams.pdf, keys.pdf and answers.csv."""
-    loaded = load_bank(bank)
-    for note in uneven_pools(loaded):
-        click.echo(f"note: {note}", err=True)
+    loaded = _load_bank(bank)
     if roster is not None:
         _exam_for_class(loaded, seed, out, roster, jobs, only)
         return
@@ -165,6 +163,16 @@ def exam(bank: str, seed: int, out: Path, roster: Path | None, jobs: int, only: 
     drawn = draw_exam(loaded, seed)
     written = write_exam(drawn, out)
     click.echo(f"variant {drawn.variant}: wrote " + ", ".join(str(p) for p in written))
+
+
+def _load_bank(name: str, *, pools: bool = True) -> Bank:
+    """The bank, with notes on stderr: which file a name found when one here looks like
+    it, and pools whose alternatives are worth different points."""
+    loaded = load_bank(name)
+    notes = [bank_note(name)] + (uneven_pools(loaded) if pools else [])
+    for note in filter(None, notes):
+        click.echo(f"note: {note}", err=True)
+    return loaded
 
 
 def _exam_for_class(bank: Bank, seed: int, out: Path, roster: Path, jobs: int, only: str | None) -> None:
@@ -196,9 +204,7 @@ def _exam_for_class(bank: Bank, seed: int, out: Path, roster: Path, jobs: int, o
 def check(bank: str, seeds: int) -> None:
     """Draw many variants of every problem in a bank and verify them: invariants,
     exact answers, distinct variants, answer spread, and a compiled sample."""
-    loaded = load_bank(bank)
-    for note in uneven_pools(loaded):
-        click.echo(f"note: {note}", err=True)
+    loaded = _load_bank(bank)
     show = sys.stderr.isatty()
     with click.progressbar(length=seeds * len(loaded.slots), label="checking",
                            file=sys.stderr if show else io.StringIO()) as bar:
@@ -241,7 +247,7 @@ def export(form: str, bank: str, seed: int, variants: int, out: Path | None) -> 
     """Export the bank's problems to an LMS: one category (Moodle) or question groups
     (Canvas) per problem, each with distinct variants, tolerances, slip feedback and the
     worked solution."""
-    path, warnings = export_bank(load_bank(bank), seed, variants, form, out)
+    path, warnings = export_bank(_load_bank(bank, pools=False), seed, variants, form, out)
     for warning in warnings:
         click.echo(warning, err=True)
     click.echo(f"wrote {path}")

@@ -142,15 +142,20 @@ class Family:
             except (ValueError, TypeError) as exc:
                 raise OptionError(
                     f"option {name!r} of family {self.id!r}: {exc} (got {value!r})",
-                    hint=f"{name}: {option.help}",
+                    hint=f"{name}: {option.help}" + _boolean_note(option),
                 ) from None
         return resolved
 
     def describe_options(self) -> str:
         if not self.options:
             return f"family {self.id!r} takes no options"
-        lines = [f"{name}: {opt.help} (default {opt.default!r})" for name, opt in self.options.items()]
+        lines = [f"{name}: {opt.help} (default {opt.default!r}){_boolean_note(opt)}"
+                 for name, opt in self.options.items()]
         return "allowed options:\n    " + "\n    ".join(lines)
+
+
+def _boolean_note(option: Option) -> str:
+    return f"; {BOOLEAN_HINT}" if getattr(option.validate, "accepts_booleans", False) else ""
 
 
 class PluginFailure(NamedTuple):
@@ -323,10 +328,42 @@ def one_of(*choices: Any) -> Callable[[Any], Any]:
     return validate
 
 
+# What YAML 1.1 (PyYAML) reads as a boolean, also accepted as text (quoted in a bank, or
+# given on the command line), in any case.
+TRUE_WORDS = ("true", "yes", "on")
+FALSE_WORDS = ("false", "no", "off")
+BOOLEAN_HINT = "true and false may also be written yes/no or on/off"
+_EITHER = {"either", "any"}
+
+
+def flag(*words: str, true: Any = True, false: Any = False) -> Callable[[Any], Any]:
+    """An option that is true or false, or one of `words` ('either', 'any', ...).
+    True and false come as YAML booleans (`true`, `yes`, `on`, ...) or as that text in
+    any case; they are returned as `true`/`false` (a family whose draw expects "yes"
+    and "no" passes those), so `bias: no` and `bias: false` mean the same."""
+
+    def validate(value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
+            value = value.strip().lower() in TRUE_WORDS
+        if isinstance(value, bool):
+            return true if value else false
+        word = value.strip().lower() if isinstance(value, str) else None
+        if word in words:
+            return word
+        if word in _EITHER and _EITHER & set(words):  # 'either' and 'any' mean the same everywhere
+            return next(w for w in words if w in _EITHER)
+        raise ValueError(f"choose one of {', '.join(['true', 'false', *(repr(w) for w in words)])}")
+
+    validate.accepts_booleans = True  # type: ignore[attr-defined]  # resolve_options says so in its hint
+    return validate
+
+
 def boolean(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError("expected true or false")
-    return value
+    """True or false (yes/no, on/off and their text work too)."""
+    return flag()(value)
+
+
+boolean.accepts_booleans = True  # type: ignore[attr-defined]
 
 
 def strs_from(allowed: tuple[str, ...]) -> Callable[[Any], list[str]]:

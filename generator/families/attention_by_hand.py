@@ -24,7 +24,7 @@ import sympy as sp
 from .. import domain, precise
 from ..draws import pick
 from ..errors import InfeasibleError
-from ..family import Family, Option, Slip, Solution, ints_from, one_of, register
+from ..family import Family, Option, Slip, Solution, flag, ints_from, one_of, register
 from ..numbers import terminates, tex_number
 from ..render import Tex
 from ..rounding import fixed, rounded
@@ -81,7 +81,7 @@ class AttentionByHand(Family):
     options = {
         "dims": Option([4], "key dimensions d to draw from (perfect squares, so sqrt(d) is an integer)",
                        ints_from(DIMS)),
-        "causal": Option("either", "use a causal mask: true, false or either", one_of(False, True, "either")),
+        "causal": Option("either", "use a causal mask: true, false or either", flag("either")),
         "lengths": Option(LENGTHS, "numbers of queries and keys to draw from", ints_from(LENGTHS)),
         "entries": Option("integers", "entries of Q, K and V: small integers or one-decimal numbers",
                           one_of(*ENTRY_GRIDS)),

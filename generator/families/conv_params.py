@@ -10,7 +10,7 @@ import sympy as sp
 
 from .. import domain
 from ..draws import pick
-from ..family import Family, Option, Slip, Solution, ints_from, one_of, register
+from ..family import Family, Option, Slip, Solution, flag, ints_from, register
 from ..shapes import conv_params
 
 # Feature-map sizes of common networks; the image size only matters to the
@@ -35,7 +35,8 @@ class ConvParams(Family):
         "channels": Option(CHANNELS, "channel counts C_in and C_out are drawn from "
                            "(two different ones)", ints_from(range(1, 2049), min_len=2)),
         "kernel_sizes": Option([3, 5, 7], "kernel sizes k that may be drawn", ints_from(range(1, 12))),
-        "bias": Option("yes", "whether the layer has biases: yes, no or either", one_of("yes", "no", "either")),
+        "bias": Option("yes", "whether the layer has biases: yes, no or either",
+                       flag("either", true="yes", false="no")),
     }
 
     def draw(self, rng: np.random.Generator, options: dict[str, Any]) -> dict[str, Any]:

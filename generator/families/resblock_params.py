@@ -17,7 +17,7 @@ import sympy as sp
 from .. import domain
 from ..draws import pick
 from ..errors import InfeasibleError
-from ..family import Family, Option, Slip, Solution, boolean, int_in, ints_from, one_of, register, strs_from
+from ..family import Family, Option, Slip, Solution, boolean, flag, int_in, ints_from, one_of, register, strs_from
 from ..numbers import rounded
 from ..shapes import Layer, conv_macs, layer_params, shapes_through, total_params
 
@@ -207,7 +207,7 @@ class ResblockParams(Family):
         "reduction": Option([2, 4], "bottleneck reduction C/B (B = the bottleneck's inner width)",
                             ints_from(REDUCTIONS)),
         "kernel_sizes": Option([3, 5], "k of the k x k convolutions", ints_from(KERNELS)),
-        "bias": Option("any", "convolution biases: true, false or 'any'", one_of(True, False, "any")),
+        "bias": Option("any", "convolution biases: true, false or 'any'", flag("any")),
         "order": Option("any", "'pre' (BN-ReLU-Conv), 'post' (Conv-BN-ReLU) or 'any'", one_of("pre", "post", "any")),
         "plain_width": Option("any", "width of the non-bottleneck designs: 'outer' (C, alternatives for the same "
                               "block), 'inner' (B = C/reduction, the bottleneck's middle: blocks of different "

@@ -11,7 +11,8 @@ import sympy as sp
 
 from .. import domain
 from ..draws import pick
-from ..family import Family, Option, Slip, Solution, boolean, ints_from, one_of, register, strs_from
+from ..family import Family, Option, Slip, Solution, boolean, ints_from, register, strs_from
+from ..family import flag as flag_or
 
 CELLS = ("RNN", "LSTM", "GRU")
 # Gate blocks stacked in each weight matrix: LSTM i, f, g, o; GRU r, z, n; a plain RNN one.
@@ -83,10 +84,10 @@ class RnnParams(Family):
     options = {
         "cells": Option(list(CELLS), "cell types to draw from: RNN, LSTM, GRU", strs_from(CELLS)),
         "bidirectional": Option("either", "bidirectional layers: true, false or 'either'",
-                                one_of(False, True, "either")),
+                                flag_or("either")),
         "layers": Option([1, 2, 3], "numbers of stacked layers to draw from (1 to 4)", ints_from(range(1, 5))),
         "bias": Option("mostly", "biases: 'mostly' (three in four variants), 'any' (half), true or false",
-                       one_of("mostly", "any", True, False)),
+                       flag_or("mostly", "any")),
         "with_shapes": Option(True, "also ask for the shapes the module returns on a batch", boolean),
     }
 

@@ -13,7 +13,7 @@ import sympy as sp
 
 from .. import domain
 from ..draws import pick
-from ..family import Family, Option, Slip, Solution, ints_from, one_of, register
+from ..family import Family, Option, Slip, Solution, flag, ints_from, one_of, register
 from ..numbers import rounded
 from ..tolerance import half_unit
 
@@ -87,7 +87,7 @@ class TransformerParams(Family):
         "layers": Option(list(range(2, 25)), "numbers of stacked layers to draw from (2 to 48)",
                          ints_from(range(2, 49))),
         "bias": Option("mostly", "biases: 'mostly' (three in four variants), 'any' (half), true or false",
-                       one_of("mostly", "any", True, False)),
+                       flag("mostly", "any")),
     }
 
     def draw(self, rng: np.random.Generator, options: dict[str, Any]) -> dict[str, Any]:
