@@ -3,6 +3,7 @@ errors. No logic lives here."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -15,13 +16,13 @@ import click
 import yaml
 
 from . import numbers
-from .bank import Bank, bank_note, load_bank, uneven_pools
+from .bank import PAPERS, Bank, bank_note, load_bank, uneven_pools
 from .check import check_bank, format_report
 from .classroom import build_class
 from .errors import GenError
 from .export import FORMATS, export_bank
 from .family import BROKEN, PLUGINS, load_families
-from .grade import grade_class
+from .grade import grade_class, plural
 from .newfamily import scaffold_family
 from .pipeline import render_problem, write_exam
 from .preview import write_preview
@@ -151,10 +152,14 @@ def _parse_options(text: str | None) -> dict[str, Any]:
 @click.option("--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="cores",
               help="pdflatex processes run at once (with --roster).")
 @click.option("--only", default=None, metavar="ID", help="With --roster: rebuild this student only.")
-def exam(bank: str, seed: int, out: Path, roster: Path | None, jobs: int, only: str | None) -> None:
+@click.option("--paper", type=click.Choice(PAPERS), default=None, help="Paper size, instead of the bank's `paper`.")
+def exam(bank: str, seed: int, out: Path, roster: Path | None, jobs: int, only: str | None,
+         paper: str | None) -> None:
     """Make an exam and its answer key (PDF and LaTeX) plus answers.json;
     with --roster, one per student plus exams.pdf, keys.pdf and answers.csv."""
     loaded = _load_bank(bank)
+    if paper is not None:
+        loaded.look = dataclasses.replace(loaded.look, paper=paper)
     if roster is not None:
         _exam_for_class(loaded, seed, out, roster, jobs, only)
         return
@@ -186,6 +191,8 @@ def _exam_for_class(bank: Bank, seed: int, out: Path, roster: Path, jobs: int, o
         click.echo(f"student {student_id}: {reason}", err=True)
     for note in result.shared + result.strangers:
         click.echo(f"note: {note}", err=True)
+    if result.print_note:
+        click.echo(result.print_note)
     if result.shared and not bank.distinct:
         click.echo("hint: `distinct: true` in the bank gives each student their own variant "
                    "(see the README for what it costs)", err=True)
@@ -227,9 +234,9 @@ def grade(responses: Path, exams: Path, out: Path | None) -> None:
     for skipped in grading.skipped:
         click.echo(f"skipped {skipped.message}", err=True)
     pending = sum(g.pending for g in grading.graded)
-    click.echo(f"graded {len(grading.graded)} answers of {len(grading.students)} students"
+    click.echo(f"graded {plural(len(grading.graded), 'answer')} of {plural(len(grading.students), 'student')}"
                + (f"; {pending} to grade by hand, so totals are provisional" if pending else "")
-               + (f"; {len(grading.skipped)} rows skipped (see report.html)" if grading.skipped else "")
+               + (f"; {plural(len(grading.skipped), 'row')} skipped (see report.html)" if grading.skipped else "")
                + f"; wrote {written[0].parent}: " + ", ".join(p.name for p in written if p.parent == written[0].parent))
 
 

@@ -28,10 +28,16 @@ from .tolerance import Tolerance, default_tolerance
 
 COLUMNS = ("id", "problem", "answer", "value")
 GRADE_COLUMNS = ["student", "name", "variant", "problem", "slot", "family", "answer", "given", "correct",
-                 "points", "max_points", "verdict", "slip"]
+                 "points", "max_points", "verdict", "slip", "note"]
 SUMMARY_COLUMNS = ["student", "name", "variant", "points", "max_points", "pending_points", "status", "correct",
-                   "slips", "wrong", "by_hand", "blank"]
-VERDICTS = ("correct", "slip", "wrong", "by hand", "blank")
+                   "slips", "wrong", "by_hand", "blank", "unreadable"]
+# `unreadable`: given, but gen could not read it (the reason is in the feedback and the report)
+VERDICTS = ("correct", "slip", "wrong", "by hand", "blank", "unreadable")
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """"1 row", "2 rows"."""
+    return f"{count} {word if count == 1 else many or word + 's'}"
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,8 @@ class Response:
     problem: int
     answer: str
     text: str  # as written, trimmed
-    value: Any  # exact (Fraction, list or label); None when left blank
+    value: Any  # exact (Fraction, list or label); None when left blank or unreadable
+    error: str | None = None  # why the value cannot be read
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,7 @@ class Graded:
     manual: bool  # more than one answer is right: a person grades it
     slip: str | None = None
     says: str | None = None
+    reason: str | None = None  # why an unreadable value cannot be read
 
     @property
     def pending(self) -> bool:
@@ -116,14 +124,21 @@ def load_class(folder: Path) -> dict[str, dict[str, Any]]:
 
 
 def read_responses(path: Path, exams: dict[str, dict[str, Any]]) -> tuple[list[Response], list[Skipped]]:
-    """The usable rows of a responses CSV and the skipped ones, each with its reason."""
+    """The usable rows of a responses CSV and the skipped ones, each with its reason. A
+    value that cannot be read is skipped too, and its answer is graded `unreadable`
+    (with the reason) unless a later row gives a readable value: the response is then
+    in the list with `error` set."""
     responses, skipped = [], []
     seen: dict[tuple[str, int, str], int] = {}
+    unreadable: dict[tuple[str, int, str], Response] = {}
     for line, record in _records(path):
         try:
             response = _response(line, record, exams)
         except _BadRow as bad:
             skipped.append(Skipped(line, bad.reason, f"line {line}: {bad}"))
+            if bad.response is not None:
+                r = bad.response
+                unreadable.setdefault((r.student, r.problem, r.answer), r)
             continue
         key = (response.student, response.problem, response.answer)
         if key in seen:
@@ -133,6 +148,7 @@ def read_responses(path: Path, exams: dict[str, dict[str, Any]]) -> tuple[list[R
             continue
         seen[key] = line
         responses.append(response)
+    responses += [r for key, r in unreadable.items() if key not in seen]
     return responses, skipped
 
 
@@ -158,9 +174,10 @@ def _records(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
 
 
 class _BadRow(Exception):
-    def __init__(self, reason: str, message: str):
+    def __init__(self, reason: str, message: str, response: Response | None = None):
         super().__init__(message)
         self.reason = reason
+        self.response = response  # an unreadable value, graded as such
 
 
 def _response(line: int, record: dict[str, str], exams: dict[str, dict[str, Any]]) -> Response:
@@ -182,7 +199,8 @@ def _response(line: int, record: dict[str, str], exams: dict[str, dict[str, Any]
     try:
         value = read_value(text, problem, answer) if text else None
     except ValueError as exc:
-        raise _BadRow("unreadable value", f"student {student!r}, problem {number}, answer {answer!r}: {exc}") from None
+        raise _BadRow("unreadable value", f"student {student!r}, problem {number}, answer {answer!r}: {exc}",
+                      Response(line, student, int(number), answer, text, None, error=str(exc))) from None
     return Response(line, student, int(number), answer, text, value)
 
 
@@ -287,6 +305,7 @@ def grade_answer(contract: dict[str, Any], problem: dict[str, Any], answer: str,
     tolerance = tolerance_of(problem, answer)
     accepted = [correct, *problem.get("accepted", [])[1:]]  # a text question's other accepted answers
     verdict, slip = _verdict(response, accepted, tolerance, problem.get("slips", {}).get(answer, []))
+    reason = response.error if response and response.error else None
     label = problem.get("labels", {}).get(answer, answer)  # answers.json written before labels existed has none
     return Graded(
         student=contract["student"]["id"], name=contract["student"]["name"], variant=contract["variant"],
@@ -294,6 +313,7 @@ def grade_answer(contract: dict[str, Any], problem: dict[str, Any], answer: str,
         answer=answer, given=response.text if response else "", correct=correct,
         points=share if verdict == "correct" else Fraction(0), max_points=share, verdict=verdict, label=label,
         manual=tolerance.kind == "manual", slip=slip["name"] if slip else None, says=slip["says"] if slip else None,
+        reason=reason,
     )
 
 
@@ -305,6 +325,8 @@ def tolerance_of(problem: dict[str, Any], answer: str) -> Tolerance:
 
 def _verdict(response: Response | None, accepted: list[Any], tolerance: Tolerance,
              slips: list[dict[str, Any]]) -> tuple[str, dict[str, Any] | None]:
+    if response is not None and response.error:
+        return "unreadable", None
     if response is None or response.value is None:
         return "blank", None
     if any(matches(response.value, correct, tolerance) for correct in accepted):
@@ -369,7 +391,8 @@ def grades_csv(grading: Grading) -> str:
     """One row per answer; an answer waiting to be graded by hand has no points yet
     (an empty cell, not 0)."""
     rows = [[g.student, g.name, g.variant, g.problem, g.slot, g.family, g.answer, g.given, value_text(g.correct),
-             "" if g.pending else points_text(g.points), points_text(g.max_points), g.verdict, g.slip or ""]
+             "" if g.pending else points_text(g.points), points_text(g.max_points), g.verdict, g.slip or "",
+             g.reason or ""]
             for g in grading.graded]
     return _csv(GRADE_COLUMNS, rows)
 
@@ -413,7 +436,8 @@ def feedback_text(graded: list[Graded]) -> str:
 
 def _points_line(graded: list[Graded]) -> str:
     """"x of y points", saying how many are still to be graded by hand."""
-    text = f"{points_text(sum(g.points for g in graded))} of {points_text(sum(g.max_points for g in graded))} points"
+    most = sum(g.max_points for g in graded)
+    text = f"{points_text(sum(g.points for g in graded))} of {points_text(most)} point{'' if most == 1 else 's'}"
     pending = pending_points(graded)
     if pending:
         text += f" so far (provisional: {points_text(pending)} points are still to be graded by hand)"
@@ -428,6 +452,9 @@ def _comment(g: Graded) -> str:
         return "no answer. More than one answer is right here, so none is shown; the key gives one example."
     if g.verdict == "blank":
         return f"no answer; the answer is {correct}."
+    if g.verdict == "unreadable":
+        example = "" if g.manual else f" The answer is {correct}."
+        return f"{g.given} could not be read: {g.reason}. It gets no points.{example}"
     if g.verdict == "by hand" and g.answer == WRITTEN:
         return "a written answer: your teacher grades it by hand (pending)."
     if g.verdict == "by hand":
@@ -454,7 +481,7 @@ def grade_class(responses_csv: Path, exams_dir: Path, out_dir: Path) -> tuple[Gr
     """Read, grade and write; nothing usable in the responses is an error listing why."""
     exams = load_class(exams_dir)
     responses, skipped = read_responses(responses_csv, exams)
-    if not responses:
+    if not any(r.error is None for r in responses):
         shown = [s.message for s in skipped[:20]] + ([f"... and {len(skipped) - 20} more"] if len(skipped) > 20 else [])
         detail = ":\n  " + "\n  ".join(shown) if shown else ": it has no rows"
         raise GenError(f"nothing in {responses_csv} can be graded{detail}")

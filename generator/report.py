@@ -21,7 +21,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from .files import write_atomic
-from .grade import Graded, Grading, pending_points, points_text, status
+from .grade import Graded, Grading, pending_points, plural, points_text, status
 
 BAR = "#4c72b0"
 SLIP_BAR = "#dd8452"
@@ -42,11 +42,16 @@ class SlotPoints:
 
 
 def slot_points(grading: Grading) -> list[SlotPoints]:
-    """Per slot (a bank problem, whatever number it had on each shuffled exam)."""
+    """Per slot (a bank problem, whatever number it had on each shuffled exam), in the
+    exam's order: by the number the slot's problem has on the exams (on average, when
+    the bank shuffles), not by the slot's id."""
     rows: dict[str, dict[str, list[Graded]]] = defaultdict(lambda: defaultdict(list))
+    numbers: dict[str, list[int]] = defaultdict(list)
     for g in grading.graded:
         rows[g.slot][g.student].append(g)
-    return [_slot(slot, list(rows[slot].values())) for slot in sorted(rows, key=_slot_order)]
+        numbers[g.slot].append(g.problem)
+    order = sorted(rows, key=lambda slot: (Fraction(sum(numbers[slot]), len(numbers[slot])), _slot_order(slot)))
+    return [_slot(slot, list(rows[slot].values())) for slot in order]
 
 
 def _slot(slot: str, students: list[list[Graded]]) -> SlotPoints:
@@ -213,23 +218,37 @@ def _table(parent: ET.Element, header: list[str], rows: list[list[str]]) -> None
 def _overview(body: ET.Element, grading: Grading) -> None:
     graded, everyone = len(grading.students), len(grading.exams)
     answers = len(grading.graded)
-    text = (f"{graded} of {everyone} students in the class returned answers; {answers} answers were graded. "
+    text = (f"{graded} of {plural(everyone, 'student')} in the class returned answers; "
+            f"{plural(answers, 'answer')} {_were(answers)} graded. "
             f"Every problem's points are shared equally by its answers.")
     _add(body, "p", text)
     reasons = Counter(s.reason for s in grading.skipped)
     if reasons:
-        why = "; ".join(f"{count} {reason}" for reason, count in reasons.most_common())
-        _add(body, "p", f"{len(grading.skipped)} rows of the responses were skipped ({why}); they are listed at "
-                        "the end.", **{"class": "skipped"})
+        why = "; ".join(plural(count, reason) for reason, count in reasons.most_common())
+        count = len(grading.skipped)
+        _add(body, "p", f"{plural(count, 'row')} of the responses {_were(count)} skipped ({why}); "
+                        f"{'it is' if count == 1 else 'they are'} listed at the end.", **{"class": "skipped"})
     else:
         _add(body, "p", "No row of the responses was skipped.")
+    unreadable = [g for g in grading.graded if g.verdict == "unreadable"]
+    if unreadable:
+        _add(body, "p", f"{plural(len(unreadable), 'answer')} could not be read and got no points (verdict "
+                        "unreadable; the reasons are in the table of skipped rows and in the students' feedback).",
+             **{"class": "skipped"})
     pending = [g for g in grading.graded if g.pending]
     if pending:
         students = len({g.student for g in pending})
-        _add(body, "p", f"{len(pending)} answers of {students} students are to be graded by hand: their points are "
-                        "not in the totals yet, so those totals are provisional (see the students' status).")
+        one = len(pending) == 1
+        _add(body, "p", f"{plural(len(pending), 'answer')} of {plural(students, 'student')} {'is' if one else 'are'} "
+                        f"to be graded by hand: {'its' if one else 'their'} points are not in the totals yet, so "
+                        f"{'that total is' if students == 1 else 'those totals are'} provisional (see the students' "
+                        "status).")
     verdicts = Counter(g.verdict for g in grading.graded)
     _table(body, ["verdict", "answers"], [[v, str(n)] for v, n in verdicts.most_common()])
+
+
+def _were(count: int) -> str:
+    return "was" if count == 1 else "were"
 
 
 def _slips_table(body: ET.Element, slips: list[SlipCount]) -> None:
