@@ -103,6 +103,8 @@ class Look:
     section_points: bool = True  # a section's heading says its points
     templates: Path | None = None  # a course's own templates, looked up before templates/
     cover: bool = False  # the first page is a cover: header, fields and a score table (the key: answers)
+    paper: str = "a4"  # a4 or letter (gen exam --paper overrides it)
+    pages: str = "even"  # even: each copy padded to an even count; uniform: every copy as long as the longest
 
 
 @dataclass
@@ -124,7 +126,9 @@ class Bank:
 # The keys a bank and its problems may have: a misspelt key is an error, not silently
 # ignored (an instructor who writes `shufle: true` must not believe the exam is shuffled).
 LOOK_KEYS = ("logo", "header", "footer", "honour_code", "fields", "space_scale", "section_points", "templates",
-             "cover")
+             "cover", "paper", "pages")
+PAPERS = ("a4", "letter")
+PAGES = ("even", "uniform")
 BANK_KEYS = ("title", "course", "date", "instructions", "problems", "shuffle", "distinct", "sections", "language",
              *LOOK_KEYS)
 SLOT_KEYS = ("id", "points", "one_of")
@@ -403,7 +407,12 @@ class _Reader:
         cover = data.get("cover", False)
         if not isinstance(cover, bool):
             raise BankError("`cover` must be true or false", where=self.at(data, "cover"))
+        for key, allowed in (("paper", PAPERS), ("pages", PAGES)):
+            if data.get(key, allowed[0]) not in allowed:
+                raise BankError(f"`{key}` is one of {', '.join(allowed)}, got {data[key]!r}", where=self.at(data, key))
         return Look(
+            paper=data.get("paper", PAPERS[0]),
+            pages=data.get("pages", PAGES[0]),
             logo=self.file_key(data, "logo", image=True),
             header=_text(data.get("header"), "header", where),
             footer=_text(data.get("footer"), "footer", where),

@@ -24,12 +24,13 @@ from pathlib import Path
 
 import pikepdf
 
-from . import numbers, scripts
+from . import duplex, numbers, scripts
 from .bank import Bank
 from .compile import epoch_for
 from .csvcells import safe_row
 from .errors import GenError
 from .files import prepare_dir, write_atomic
+from .i18n import text
 from .parts import compile_parts, extract
 from .pipeline import answers_json, exam_parts, render_part
 from .render import Tex, render_document
@@ -80,6 +81,7 @@ class ClassResult:
     failed: dict[str, str] = field(default_factory=dict)  # student id -> reason
     shared: list[str] = field(default_factory=list)  # notes on students who drew the same variant
     strangers: list[str] = field(default_factory=list)  # notes on folders of an earlier build
+    print_note: str = ""  # what to tell the print shop about exams.pdf
 
 
 def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *, jobs: int,
@@ -136,6 +138,7 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
         gaps = [f"{text!r} holds characters no installed font has ({chars}): they print as gaps"
                 for text, chars in (setup.strings.result() if setup.strings else {}).items()]
         if only is None:
+            exams, keys, result.print_note = _stacks(bank, out_dir, result.done, Path(tmp), epoch, exams, keys)
             unite(exams, out_dir / "exams.pdf")
             unite(keys, out_dir / "keys.pdf")
     if only is None:
@@ -144,6 +147,26 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
         result.strangers = strangers(out_dir, students)
     result.strangers += gaps
     return result
+
+
+def _stacks(bank: Bank, out_dir: Path, done: list[str], tmp: Path, epoch: int, exams: list[Path],
+            keys: list[Path]) -> tuple[list[Path], list[Path], str]:
+    """The files exams.pdf and keys.pdf are joined from, and the print shop's note. With
+    `pages: uniform`, every student's exam (and key) is first padded to the longest one's
+    length, and the stacks are joined from the padded per-student files."""
+    copies = {kind: [out_dir / sid / f"{kind}.pdf" for sid in done] for kind in ("exam", "key")}
+    if bank.look.pages != "uniform" or not done:
+        return exams, keys, duplex.print_note(len(done), [duplex.page_count(f) for f in copies["exam"]],
+                                              uniform=False)
+    blank = tmp / "blank.pdf"
+    blank.write_bytes(duplex.blank_pages(bank.look.paper, text(bank.language, "blank_page"), done, epoch))
+    with pikepdf.open(blank) as blanks:
+        for files in copies.values():
+            longest = max(duplex.page_count(f) for f in files)
+            for owner, copy in enumerate(files):
+                duplex.pad(copy, longest, blanks, owner)
+    lengths = [duplex.page_count(f) for f in copies["exam"]]
+    return copies["exam"], copies["key"], duplex.print_note(len(done), lengths, uniform=True)
 
 
 def strangers(out_dir: Path, students: list[Student]) -> list[str]:

@@ -157,6 +157,8 @@ def exam_parts(exam: Exam) -> tuple[dict[str, Any], dict[str, Any]]:
         "fields": _fields(exam, t),
         "space_scale": _points_text(look.space_scale) if look.space_scale != 1 else None,
         "page": Tex("\\thepage"),
+        "paper": look.paper,
+        "pad": True,  # to an even page count, so that the next copy starts on a right-hand page
     }
     return {**common, "key": False}, {**common, "key": True}
 

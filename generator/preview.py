@@ -24,7 +24,7 @@ def preview_tex(problem: Problem) -> str:
     """The key of a one-problem exam, as a single page as tall as its content."""
     bank = Bank(name="preview", title=problem.family.title, slots=[])
     exam = Exam(bank=bank, seed=problem.seed, variant=f"{problem.family.id} seed {problem.seed}", problems=[problem])
-    key_part = exam_parts(exam)[1]
+    key_part = {**exam_parts(exam)[1], "pad": False}  # one page cut to its content
     return render_template("preview.tex", {"part": render_part(key_part)})
 
 

@@ -173,6 +173,9 @@ def needs_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
 
 
+_PAPER = re.compile(r"^% gen-paper: (a4|letter)$", re.MULTILINE)  # written by part.tex
+
+
 def render_document(parts: list[Tex], course: Path | None = None) -> str:
     """One LaTeX document holding the given rendered parts (exams and/or keys), in order.
     What only some documents use is loaded only there (`doc` in preamble.tex): CJK
@@ -180,5 +183,6 @@ def render_document(parts: list[Tex], course: Path | None = None) -> str:
     questions written in the bank and their images; other documents stay as they were."""
     text = "".join(parts)
     doc = {"cjk": needs_cjk(text), "questions": bool(_QUESTION_MACROS.search(text)),
-           "strings": "\\genstring{" in text}
+           "strings": "\\genstring{" in text,
+           "paper": paper.group(1) if (paper := _PAPER.search(text)) else "a4"}
     return render_template("document.tex", {"parts": parts, "doc": doc}, course)
