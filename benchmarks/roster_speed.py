@@ -7,7 +7,9 @@ Times (medians over --repeat runs where it is cheap):
   2. a naive build: latexmk on each student's exam.tex/key.tex, one document at a
      time (timed on --naive-sample documents, reported per PDF);
   3. one pdflatex pass over all the pages in a single document (the floor);
-  4. a single `gen exam --seed 42` against latexmk on its own two .tex files.
+  4. a single `gen exam --seed 42` against latexmk on its own two .tex files;
+  5. the same class with every name in another script (Cyrillic, CJK, Arabic, ...),
+     which LuaLaTeX typesets on the side, against the Latin class of (1).
 Prints seconds per PDF and the ratios, and the peak memory of any child process.
 """
 
@@ -37,12 +39,18 @@ def page_count(pdf: Path) -> int:
         return len(document.pages)
 
 
-def make_roster(path: Path, students: int) -> None:
+SCRIPTS = ["Дмитрий Иванов", "王芳", "Νίκος Παπαδόπουλος", "Nguyễn Thị Hương", "山田 太郎", "김민준",
+           "محمد علي", "דוד כהן", "अनिल कुमार", "สมชาย ใจดี"]
+
+
+def make_roster(path: Path, students: int, *, scripts: bool = False) -> None:
+    """Latin names, or (scripts) every name one that pdflatex's fonts cannot show."""
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "name", "email"])
         for i in range(students):
-            writer.writerow([f"s{i:04d}", f"Student {i} Zoë O'Brien", f"s{i}@example.edu"])
+            name = f"{SCRIPTS[i % len(SCRIPTS)]} {i}" if scripts else f"Student {i} Zoë O'Brien"
+            writer.writerow([f"s{i:04d}", name, f"s{i}@example.edu"])
 
 
 def latexmk(tex: Path, work: Path) -> float:
@@ -79,6 +87,10 @@ def main() -> None:
         gen_s = timed(["gen", "exam", "--roster", str(roster), "--seed", "2026", "--bank", args.bank,
                        "--out", str(out)])
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        scripts_roster = base / "scripts.csv"
+        make_roster(scripts_roster, args.students, scripts=True)
+        scripts_s = timed(["gen", "exam", "--roster", str(scripts_roster), "--seed", "2026", "--bank", args.bank,
+                           "--out", str(base / "scripts-out")])
         pdfs = 2 * args.students
         pages = sum(page_count(out / name) for name in ("exams.pdf", "keys.pdf"))
 
@@ -116,6 +128,7 @@ def main() -> None:
     print(f"ratio naive / gen:          {naive_per_pdf * pdfs / gen_s:7.1f} x")
     print(f"ratio gen / single pass:    {gen_s / floor_s:7.2f} x")
     print(f"peak memory of a child:     {peak_mb:7.0f} MB")
+    print(f"every name in another script:{scripts_s:7.2f} s   ratio to the Latin class {scripts_s / gen_s:.2f} x")
     print(f"single exam: gen {statistics.median(single):.2f} s vs latexmk on its .tex "
           f"{statistics.median(single_latexmk):.2f} s (medians of {args.repeat})")
 
