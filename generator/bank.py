@@ -60,6 +60,7 @@ class Choice:
     ask: ChoiceSpec | None = None
     where: str = field(default="", compare=False)
     points: Fraction | None = None
+    answer_points: dict[str, Fraction] = field(default_factory=dict)  # points per answer, adding up to the points
 
 
 Alternative = Choice | Question
@@ -134,7 +135,7 @@ BANK_KEYS = ("title", "course", "date", "instructions", "problems", "shuffle", "
 SLOT_KEYS = ("id", "points", "one_of")
 POOL_KEYS = ("id", "points", "one_of", "pick", "from")
 SECTION_KEYS = ("heading", "intro", "problems")
-CHOICE_KEYS = ("family", "options", "params", "tolerance", "format", "choices", "answer", "fill")
+CHOICE_KEYS = ("family", "options", "params", "tolerance", "format", "choices", "answer", "fill", "answer_points")
 
 
 def find_bank(name_or_path: str) -> Path:
@@ -354,6 +355,7 @@ class _Reader:
         points = alternative.points or _points(entry.get("points", 10), where)
         slot = Slot(id=slot_id, points=points, choices=[alternative], section=section)
         _check_rubric(slot)
+        _check_answer_points(slot)
         return slot
 
     def pool(self, entry: dict[str, Any], slot_id: str, where: str, section: int | None) -> Slot:
@@ -376,6 +378,7 @@ class _Reader:
         slot = Slot(id=slot_id, points=_points(entry.get("points", 10), where), choices=choices, pick=pick,
                     section=section)
         _check_rubric(slot)
+        _check_answer_points(slot)
         return slot
 
     def alternative(self, entry: Any, where: str, file: Path, *, slot_keys: bool) -> Alternative:
@@ -455,6 +458,57 @@ def uneven_pools(bank: Bank) -> list[str]:
     return notes
 
 
+def _check_answer_points(slot: Slot) -> None:
+    """A problem's `answer_points` add up to its points."""
+    for index, alternative in enumerate(slot.choices):
+        if isinstance(alternative, Choice) and alternative.answer_points:
+            total = sum(alternative.answer_points.values(), Fraction(0))
+            if total != slot.points_of(index):
+                shown = ", ".join(f"{name}: {_shown(p)}" for name, p in alternative.answer_points.items())
+                raise BankError(f"`answer_points` ({shown}) add up to {_shown(total)}, but the problem is worth "
+                                f"{_shown(slot.points_of(index))} points", where=alternative.where,
+                                hint="make them add up to the problem's `points`, or change `points`")
+
+
+def _answer_points(spec: Any, family: Any, options: dict[str, Any], params: dict[str, Any],
+                   where: str) -> dict[str, Fraction]:
+    """`answer_points: {w_plain: 2, w_decay: 4, shrink_factor: 2}`: a positive number per
+    answer of the family, naming every answer the problem asks (their sum is checked
+    against the points once they are known, in _check_answer_points)."""
+    if spec is None:
+        return {}
+    if not isinstance(spec, dict) or not spec:
+        raise BankError("`answer_points` maps each answer's name to its points, e.g. {w_plain: 2, w_decay: 4}",
+                        where=where)
+    known, asked = _answers_of(family, options, params)
+    unknown = [str(name) for name in spec if name not in known]
+    if unknown:
+        raise BankError(f"`answer_points` names {', '.join(map(repr, unknown))}, which family {family.id!r} has no "
+                        f"answer of", where=where, hint=f"its answers are: {', '.join(known)}")
+    missing = [name for name in asked if name not in spec]
+    if missing:
+        raise BankError(f"`answer_points` gives no points to {', '.join(map(repr, missing))}; name every answer "
+                        "the problem asks", where=where, hint=f"its answers are: {', '.join(asked)}")
+    points = {}
+    for name, value in spec.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise BankError(f"`answer_points` of {name!r} must be a positive number, got {value!r}", where=where)
+        points[str(name)] = Fraction(str(value))
+    return points
+
+
+def _answers_of(family: Any, options: dict[str, Any], params: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The answers a family can have (its labels, and those of a sample variant drawn
+    with the bank's options and pins) and the ones that sample asks."""
+    from .variants import make_problem  # variants imports this module
+
+    try:
+        asked = list(make_problem(family.id, 0, options, params).solution.answers)
+    except GenError:
+        asked = []  # the bank's pins or options fail when drawn, with their own message
+    return list(dict.fromkeys([*asked, *family.answer_labels])), asked
+
+
 def _check_rubric(slot: Slot) -> None:
     """A rubric's points add up to its question's."""
     for index, alternative in enumerate(slot.choices):
@@ -487,7 +541,8 @@ def _parse_choice(entry: Any, *, where: str) -> Choice:
     every, per_answer = _tolerances(entry.get("tolerance"), where)
     return Choice(family=family.id, options=options, params=params, tolerance=every, tolerances=per_answer,
                   ask=_choice_spec(entry, where), where=where,
-                  points=_points(entry["points"], where) if "points" in entry else None)
+                  points=_points(entry["points"], where) if "points" in entry else None,
+                  answer_points=_answer_points(entry.get("answer_points"), family, options, params, where))
 
 
 def _tolerances(spec: Any, where: str) -> tuple[Tolerance | None, dict[str, Tolerance]]:

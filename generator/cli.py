@@ -78,7 +78,7 @@ def problem(family: str, seed: int, options_yaml: str | None, as_json: bool, as_
     item = make_problem(family, seed, _parse_options(options_yaml))
     if as_json:
         obj = item.contract()
-        for field in ("number", "points"):
+        for field in ("number", "points", "answer_points"):  # an exam's, not the problem's
             obj.pop(field)
         click.echo(json.dumps(obj, indent=2, ensure_ascii=False))
         return

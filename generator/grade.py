@@ -3,8 +3,9 @@ the slips behind wrong ones.
 
 Only the answer contract is read (DIR/<id>/answers.json, as `gen exam --roster` writes
 it): the correct values, each answer's tolerance, the slips' values and words, and the
-choice options. Values are compared as exact fractions. A problem's points are shared
-equally by its answers. Bad rows are skipped and each is reported with its line.
+choice options. Values are compared as exact fractions. Each answer is worth the
+problem's `answer_points` for it (answers.json written before they existed: an equal
+share of the problem's points). Bad rows are skipped and each is reported with its line.
 """
 
 from __future__ import annotations
@@ -277,11 +278,20 @@ def grade(exams: dict[str, dict[str, Any]], responses: list[Response], skipped: 
             if problem.get("kind") == "written":
                 grading.graded.append(written_answer(contract, problem))
                 continue
-            share = Fraction(str(problem["points"])) / len(problem["answers"])
+            shares = answer_shares(problem)
             for answer in problem["answers"]:
                 response = given.get((student_id, problem["number"], answer))
-                grading.graded.append(grade_answer(contract, problem, answer, response, share))
+                grading.graded.append(grade_answer(contract, problem, answer, response, shares[answer]))
     return grading
+
+
+def answer_shares(problem: dict[str, Any]) -> dict[str, Fraction]:
+    """Each answer's points: the contract's `answer_points` (the bank's, or an equal
+    share); answers.json written before they existed shares the points equally."""
+    given = problem.get("answer_points") or {}
+    if set(given) >= set(problem["answers"]):
+        return {name: Fraction(str(given[name])) for name in problem["answers"]}
+    return {name: Fraction(str(problem["points"])) / len(problem["answers"]) for name in problem["answers"]}
 
 
 WRITTEN = "written"  # the answer name of a written question's one row in grades.csv

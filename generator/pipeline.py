@@ -24,13 +24,28 @@ from .variants import Exam, Item, Problem
 
 
 def problem_context(problem: Problem) -> dict[str, Any]:
-    """What a family template sees: p(arams), a(nswers), w(ork), o(ptions)."""
+    """What a family template sees: p(arams), a(nswers), w(ork), o(ptions), and pts:
+    each answer's points as printed (`\\part[\\VAR{pts.w_decay}]` gives a part its points
+    in exam.cls's own way)."""
     return {
         "p": problem.params,
         "a": problem.solution.answers,
         "w": problem.solution.work,
         "o": problem.options,
+        "pts": {name: _points_text(problem.points_of(name)) for name in problem.solution.answers},
     }
+
+
+def answer_points_line(problem: Problem, language: str = DEFAULT) -> Tex:
+    """The line under a problem's heading that gives each answer's points, by the
+    answer's label, when the bank sets `answer_points` (otherwise nothing: the points
+    are shared equally, as the heading's total says)."""
+    if not problem.answer_points:
+        return Tex("")
+    t = translator(language)
+    items = [Tex(f"{escape(problem.family.answer_label(name))} ({_points_text(problem.points_of(name))} "
+                 f"{t('point' if problem.points_of(name) == 1 else 'points')})") for name in problem.solution.answers]
+    return Tex(f"\\noindent{{\\small {t('answer_points', items=Tex('; '.join(items)))}}}\\par\\medskip\n")
 
 
 def render_problem(problem: Problem, course: Path | None = None, language: str = DEFAULT) -> dict[str, Any]:
@@ -42,7 +57,8 @@ def render_problem(problem: Problem, course: Path | None = None, language: str =
         "kind": "family",
         "title": family.title,
         "points": _points_text(problem.points),
-        "statement": reusable_figures(render_block(family.template, "statement", context, family.template_dir, course)),
+        "statement": Tex(answer_points_line(problem, language) + reusable_figures(
+            render_block(family.template, "statement", context, family.template_dir, course))),
         "solution": render_block(family.template, "solution", context, family.template_dir, course),
         "choice": render_choice(problem, language),
     }

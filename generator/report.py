@@ -31,8 +31,9 @@ COLUMNS = 3  # small multiples per row in the points chart
 @dataclass(frozen=True)
 class SlotPoints:
     """One bank problem over the class: each graded student's points on it, and the
-    scores possible (multiples of one answer's share; `one_of` alternatives may have
-    different numbers of answers, so the union over the class)."""
+    scores shown on the chart's axis (the sums of its answers' points where they are
+    few, else the scores students got; `one_of` alternatives may have different
+    answers, so the union over the class)."""
 
     slot: str
     families: str
@@ -54,14 +55,27 @@ def slot_points(grading: Grading) -> list[SlotPoints]:
     return [_slot(slot, list(rows[slot].values())) for slot in order]
 
 
+MAX_LEVELS = 16  # more possible scores than this no longer label an axis: the scores students got instead
+
+
 def _slot(slot: str, students: list[list[Graded]]) -> SlotPoints:
-    levels = {mine[0].max_points * k for mine in students for k in range(len(mine) + 1)}
+    points = [sum((g.points for g in mine), Fraction(0)) for mine in students]
+    most = max(sum(g.max_points for g in mine) for mine in students)
+    possible: set[Fraction] = set()
+    for mine in {tuple(g.max_points for g in mine) for mine in students}:  # answers' points, per kind of exam
+        sums = {Fraction(0)}
+        for worth in mine:
+            sums |= {s + worth for s in sums}
+            if len(sums) > MAX_LEVELS:
+                break
+        possible |= sums
+    levels = possible if len(possible) <= MAX_LEVELS else {Fraction(0), most}
     return SlotPoints(
         slot=slot,
         families=", ".join(sorted({mine[0].family for mine in students})),
-        max_points=max(sum(g.max_points for g in mine) for mine in students),
-        levels=sorted(levels),
-        points=[sum((g.points for g in mine), Fraction(0)) for mine in students],
+        max_points=most,
+        levels=sorted(levels | set(points)),  # points given by hand may fall between
+        points=points,
     )
 
 
@@ -220,7 +234,8 @@ def _overview(body: ET.Element, grading: Grading) -> None:
     answers = len(grading.graded)
     text = (f"{graded} of {plural(everyone, 'student')} in the class returned answers; "
             f"{plural(answers, 'answer')} {_were(answers)} graded. "
-            f"Every problem's points are shared equally by its answers.")
+            "Each answer is worth its points in answers.json (`answer_points`: the bank's, or else the "
+            "problem's points shared equally by its answers).")
     _add(body, "p", text)
     reasons = Counter(s.reason for s in grading.skipped)
     if reasons:

@@ -39,6 +39,17 @@ class Problem:
     choice: ChoiceQuestion | None = None  # the answer the bank asks as multiple choice
     section: int | None = None  # the number of its section, when the bank has sections
     pool: dict[str, int] | None = None  # {"pick": k, "of": n} for a slot that picks k > 1
+    answer_points: dict[str, Fraction] = field(default_factory=dict)  # the bank's points per answer, if it sets them
+
+    def points_of(self, answer: str) -> Fraction:
+        """What one answer is worth: the bank's `answer_points`, or else an equal share of
+        the problem's points. A variant that asks only some of the answers the bank
+        names (a family whose parts depend on the draw) shares the points among them in
+        the same proportions, so the answers always add up to the problem's points."""
+        names = self.solution.answers
+        if not self.answer_points:
+            return self.points / len(names)
+        return self.points * self.answer_points[answer] / sum(self.answer_points[name] for name in names)
 
     def tolerance(self, answer: str) -> Tolerance:
         if answer in self.tolerances:
@@ -60,6 +71,7 @@ class Problem:
             **({"section": self.section} if self.section is not None else {}),
             **({"pool": self.pool} if self.pool else {}),
             "points": _points_json(self.points),
+            "answer_points": {name: _points_json(self.points_of(name)) for name in self.solution.answers},
             "family": self.family.id,
             "seed": self.seed,
             "options": to_json(self.options),
@@ -233,6 +245,14 @@ def problem_for(choice: Choice, seed: int) -> Problem:
                         "tolerance for", where=choice.where, hint=f"its answers are: {', '.join(answers)}")
     every = dict.fromkeys(answers, choice.tolerance) if choice.tolerance else {}
     problem.tolerances = {**every, **choice.tolerances}
+    if choice.answer_points:
+        unnamed = [name for name in answers if name not in choice.answer_points]
+        if unnamed:
+            raise BankError(f"`answer_points` gives no points to {', '.join(map(repr, unnamed))}, which this variant "
+                            f"of {choice.family!r} asks (seed {seed})", where=choice.where,
+                            hint="name every answer the family can ask; a variant without some of them shares the "
+                                 "points among the rest in the same proportions")
+        problem.answer_points = dict(choice.answer_points)
     if choice.ask:
         try:
             problem.choice = ask_as_choice(choice.family, to_json(answers), distinct_slips(problem), seed, choice.ask)

@@ -121,9 +121,8 @@ def collect(bank: Bank, seed: int, count: int) -> tuple[list[Category], list[str
 
 def blanks(problem: Problem) -> list[Blank]:
     """The auto-graded boxes of a problem: every answer except those graded by hand
-    and the one asked as multiple choice. A problem's points are shared equally by its
-    answers, and an answer's by its elements."""
-    share = problem.points / len(problem.solution.answers)
+    and the one asked as multiple choice. Each answer is worth its points (the bank's
+    `answer_points`, or an equal share), shared equally by its elements."""
     asked = problem.choice.answer if problem.choice else None
     slips = distinct_slips(problem)
     found = []
@@ -131,7 +130,8 @@ def blanks(problem: Problem) -> list[Blank]:
         if name == asked or problem.tolerance(name).kind == "manual":
             continue
         elements = _elements(value, ())
-        found += [_blank(problem, name, position, element, share / len(elements), _slips(slips.get(name, []), position))
+        share = problem.points_of(name) / len(elements)
+        found += [_blank(problem, name, position, element, share, _slips(slips.get(name, []), position))
                   for position, element in elements]
     return found
 
@@ -140,12 +140,12 @@ def blanks(problem: Problem) -> list[Blank]:
 class Part:
     """One answer of a problem as an LMS asks it: its boxes (`kind` "blanks"), the
     answer asked as multiple choice ("choice"), or every answer graded by hand together
-    ("manual"). `shares` is how many of the problem's equal answer shares it holds (the
-    manual part one per answer it covers)."""
+    ("manual"). `shares` is the part's weight: its answer's points (the manual part the
+    sum of those of the answers it covers)."""
 
     name: str
     kind: str
-    shares: int
+    shares: Fraction
     blanks: tuple[Blank, ...] = ()
 
     @property
@@ -168,12 +168,12 @@ def parts(problem: Problem) -> list[Part]:
     found: list[Part] = []
     for name in problem.solution.answers:
         if name == asked:
-            found.append(Part(name, "choice", 1))
+            found.append(Part(name, "choice", problem.points_of(name)))
         elif name in manual:
             if name == manual[0]:
-                found.append(Part(MANUAL_PART, "manual", len(manual)))
+                found.append(Part(MANUAL_PART, "manual", sum(problem.points_of(n) for n in manual)))
         elif by_answer.get(name):
-            found.append(Part(name, "blanks", 1, tuple(by_answer[name])))
+            found.append(Part(name, "blanks", problem.points_of(name), tuple(by_answer[name])))
     return found
 
 
