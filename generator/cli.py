@@ -22,7 +22,7 @@ from .classroom import build_class
 from .errors import GenError
 from .export import FORMATS, export_bank
 from .family import BROKEN, PLUGINS, load_families
-from .grade import grade_class, plural
+from .grade import HAND_FILE, grade_class, plural
 from .newfamily import scaffold_family
 from .pipeline import render_problem, write_exam
 from .preview import write_preview
@@ -226,17 +226,25 @@ def check(bank: str, seeds: int) -> None:
 @click.option("--exams", type=click.Path(path_type=Path, file_okay=False), required=True, metavar="DIR",
               help="The class folder made by gen exam --roster (DIR/<id>/answers.json).")
 @click.option("--out", type=click.Path(path_type=Path), default=None, metavar="DIR",
-              help="Folder for grades.csv, summary.csv, feedback/ and report.html  [default: DIR/grades]")
-def grade(responses: Path, exams: Path, out: Path | None) -> None:
+              help="Folder for grades.csv, summary.csv, hand.csv, feedback/ and report.html  [default: DIR/grades]")
+@click.option("--hand", "hand", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              metavar="CSV", help="Grades given by hand (the hand.csv gen grade wrote, its points filled in).")
+def grade(responses: Path, exams: Path, out: Path | None, hand: Path | None) -> None:
     """Grade RESPONSES (CSV: id, problem, answer, value) against the class's answers.json,
-    name the slips behind wrong answers, and write grades, feedback and a class report."""
-    grading, written = grade_class(responses, exams, out or exams / "grades")
-    for skipped in grading.skipped:
+    name the slips behind wrong answers, and write grades, feedback and a class report;
+    hand.csv lists what a person grades, and --hand takes those grades back in."""
+    grading, written = grade_class(responses, exams, out or exams / "grades", hand)
+    for skipped in grading.skipped + grading.hand_skipped:
         click.echo(f"skipped {skipped.message}", err=True)
     pending = sum(g.pending for g in grading.graded)
+    by_hand = sum(g.hand for g in grading.graded)
+    sheet = next(p for p in written if p.name == HAND_FILE)
     click.echo(f"graded {plural(len(grading.graded), 'answer')} of {plural(len(grading.students), 'student')}"
-               + (f"; {pending} to grade by hand, so totals are provisional" if pending else "")
+               + (f"; {by_hand} graded by hand" if by_hand else "")
+               + (f"; {pending} to grade by hand, so totals are provisional (fill in the points column of {sheet} "
+                  f"and grade again with --hand {sheet})" if pending else "; every total is final")
                + (f"; {plural(len(grading.skipped), 'row')} skipped (see report.html)" if grading.skipped else "")
+               + (f"; {plural(len(grading.hand_skipped), 'hand grade')} skipped" if grading.hand_skipped else "")
                + f"; wrote {written[0].parent}: " + ", ".join(p.name for p in written if p.parent == written[0].parent))
 
 

@@ -29,7 +29,7 @@ from .tolerance import Tolerance, default_tolerance
 
 COLUMNS = ("id", "problem", "answer", "value")
 GRADE_COLUMNS = ["student", "name", "variant", "problem", "slot", "family", "answer", "given", "correct",
-                 "points", "max_points", "verdict", "slip", "note"]
+                 "points", "max_points", "verdict", "slip", "note", "comment"]
 SUMMARY_COLUMNS = ["student", "name", "variant", "points", "max_points", "pending_points", "status", "correct",
                    "slips", "wrong", "by_hand", "blank", "unreadable"]
 # `unreadable`: given, but gen could not read it (the reason is in the feedback and the report)
@@ -80,11 +80,13 @@ class Graded:
     slip: str | None = None
     says: str | None = None
     reason: str | None = None  # why an unreadable value cannot be read
+    hand: bool = False  # its points were given by a person (hand.csv)
+    comment: str = ""  # the person's comment, for the student's feedback
 
     @property
     def pending(self) -> bool:
         """Given, but waiting for a person: its points (0 so far) are not final."""
-        return self.verdict == "by hand"
+        return self.verdict == "by hand" and not self.hand
 
 
 def pending_points(graded: list[Graded]) -> Fraction:
@@ -97,6 +99,7 @@ class Grading:
     exams: dict[str, dict[str, Any]]  # every student of the class, by id
     graded: list[Graded] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    hand_skipped: list[Skipped] = field(default_factory=list)  # rows of the hand grades that were not used
 
     @property
     def students(self) -> list[str]:
@@ -265,12 +268,19 @@ def read_letters(written: str, choice: dict[str, Any]) -> list[str]:
     return sorted(set(letters))
 
 
-def grade(exams: dict[str, dict[str, Any]], responses: list[Response], skipped: list[Skipped]) -> Grading:
-    """Every answer of every student who returned at least one usable row; a missing
-    answer counts as blank."""
+def grade(exams: dict[str, dict[str, Any]], responses: list[Response], skipped: list[Skipped],
+          hand: Hand | None = None) -> Grading:
+    """Every answer of every student who returned at least one usable row (or has a
+    grade given by hand); a missing answer counts as blank. `hand` (from hand.csv, see
+    generator.handgrades) completes the answers a person grades and adds comments."""
+    from .handgrades import apply_hand
+
     given = {(r.student, r.problem, r.answer): r for r in responses}
     grading = Grading(exams=exams, skipped=skipped)
-    students = {r.student for r in responses}
+    grades, hand_name = (hand.grades, hand.name) if hand else ({}, "")
+    if hand:
+        grading.hand_skipped = list(hand.skipped)
+    students = {r.student for r in responses} | {key[0] for key in grades}
     for student_id, contract in exams.items():
         if student_id not in students:
             continue
@@ -282,7 +292,18 @@ def grade(exams: dict[str, dict[str, Any]], responses: list[Response], skipped: 
             for answer in problem["answers"]:
                 response = given.get((student_id, problem["number"], answer))
                 grading.graded.append(grade_answer(contract, problem, answer, response, shares[answer]))
+    if grades:
+        grading.graded = apply_hand(grading.graded, grades, grading.hand_skipped, hand_name)
     return grading
+
+
+@dataclass(frozen=True)
+class Hand:
+    """The grades read from a hand-grades file (generator.handgrades.read_hand)."""
+
+    name: str  # the file's name, for messages
+    grades: dict[tuple[str, int, str], Any]
+    skipped: list[Skipped]
 
 
 def answer_shares(problem: dict[str, Any]) -> dict[str, Fraction]:
@@ -402,7 +423,7 @@ def grades_csv(grading: Grading) -> str:
     (an empty cell, not 0)."""
     rows = [[g.student, g.name, g.variant, g.problem, g.slot, g.family, g.answer, g.given, value_text(g.correct),
              "" if g.pending else points_text(g.points), points_text(g.max_points), g.verdict, g.slip or "",
-             g.reason or ""]
+             g.reason or "", g.comment]
             for g in grading.graded]
     return _csv(GRADE_COLUMNS, rows)
 
@@ -439,7 +460,10 @@ def feedback_text(graded: list[Graded]) -> str:
     for number in dict.fromkeys(g.problem for g in graded):
         mine = [g for g in graded if g.problem == number]
         lines.append(f"Problem {number} ({mine[0].family}): {_points_line(mine)}")
-        lines += [f"  {g.label}: {_comment(g)}" for g in mine]
+        for g in mine:
+            lines.append(f"  {g.label}: {_comment(g)}")
+            if g.comment:
+                lines.append(f"    Comment: {g.comment}")
         lines.append("")
     return "\n".join(lines)
 
@@ -456,6 +480,9 @@ def _points_line(graded: list[Graded]) -> str:
 
 def _comment(g: Graded) -> str:
     correct = readable(g.correct)
+    if g.hand:
+        graded = f"graded by hand, {points_text(g.points)} of {points_text(g.max_points)} points."
+        return graded[0].upper() + graded[1:] if g.answer == WRITTEN else f"{g.given or 'on paper'}: {graded}"
     if g.verdict == "correct":
         return f"{g.given}, correct."
     if g.verdict == "blank" and g.manual:
@@ -473,12 +500,15 @@ def _comment(g: Graded) -> str:
     return f"{said} It looks like {g.says}." if g.says else said
 
 
-def write_grading(grading: Grading, out_dir: Path) -> list[Path]:
-    """grades.csv, summary.csv, feedback/<id>.txt and the class report."""
+def write_grading(grading: Grading, out_dir: Path, hand: Hand | None = None) -> list[Path]:
+    """grades.csv, summary.csv, hand.csv (what a person grades, pre-filled),
+    feedback/<id>.txt and the class report."""
+    from .handgrades import hand_csv
     from .report import write_report  # here, so that the other commands never wait for matplotlib to import
 
     prepare_dir(out_dir)
-    written = {out_dir / "grades.csv": grades_csv(grading), out_dir / "summary.csv": summary_csv(grading)}
+    written = {out_dir / "grades.csv": grades_csv(grading), out_dir / "summary.csv": summary_csv(grading),
+               out_dir / HAND_FILE: hand_csv(grading, hand.grades if hand else {})}
     feedback = prepare_dir(out_dir / "feedback")
     for student in grading.students:
         written[feedback / f"{student}.txt"] = feedback_text([g for g in grading.graded if g.student == student])
@@ -487,13 +517,21 @@ def write_grading(grading: Grading, out_dir: Path) -> list[Path]:
     return [*written, *write_report(grading, out_dir)]
 
 
-def grade_class(responses_csv: Path, exams_dir: Path, out_dir: Path) -> tuple[Grading, list[Path]]:
-    """Read, grade and write; nothing usable in the responses is an error listing why."""
+HAND_FILE = "hand.csv"
+
+
+def grade_class(responses_csv: Path, exams_dir: Path, out_dir: Path,
+                hand_csv: Path | None = None) -> tuple[Grading, list[Path]]:
+    """Read, grade and write; nothing usable in the responses (and no hand grades) is
+    an error listing why. `hand_csv`: the grades a person gave (see generator.handgrades)."""
+    from .handgrades import read_hand
+
     exams = load_class(exams_dir)
     responses, skipped = read_responses(responses_csv, exams)
-    if not any(r.error is None for r in responses):
+    hand = Hand(hand_csv.name, *read_hand(hand_csv, exams)) if hand_csv else None
+    if not any(r.error is None for r in responses) and not (hand and hand.grades):
         shown = [s.message for s in skipped[:20]] + ([f"... and {len(skipped) - 20} more"] if len(skipped) > 20 else [])
         detail = ":\n  " + "\n  ".join(shown) if shown else ": it has no rows"
         raise GenError(f"nothing in {responses_csv} can be graded{detail}")
-    grading = grade(exams, responses, skipped)
-    return grading, write_grading(grading, out_dir)
+    grading = grade(exams, responses, skipped, hand)
+    return grading, write_grading(grading, out_dir, hand)

@@ -250,6 +250,13 @@ def _overview(body: ET.Element, grading: Grading) -> None:
         _add(body, "p", f"{plural(len(unreadable), 'answer')} could not be read and got no points (verdict "
                         "unreadable; the reasons are in the table of skipped rows and in the students' feedback).",
              **{"class": "skipped"})
+    by_hand = sum(g.hand for g in grading.graded)
+    if by_hand:
+        _add(body, "p", f"{plural(by_hand, 'answer')} {_were(by_hand)} graded by hand (the hand grades file).")
+    if grading.hand_skipped:
+        count = len(grading.hand_skipped)
+        _add(body, "p", f"{plural(count, 'hand grade')} {_were(count)} not used; "
+                        f"{'it is' if count == 1 else 'they are'} listed at the end.", **{"class": "skipped"})
     pending = [g for g in grading.graded if g.pending]
     if pending:
         students = len({g.student for g in pending})
@@ -291,6 +298,10 @@ def _skipped_table(body: ET.Element, grading: Grading) -> None:
     if grading.skipped:
         _add(body, "h2", "Skipped rows")
         _table(body, ["line", "reason", "message"], [[str(s.line), s.reason, s.message] for s in grading.skipped])
+    if grading.hand_skipped:
+        _add(body, "h2", "Hand grades not used")
+        _table(body, ["line", "reason", "message"],
+               [[str(s.line), s.reason, s.message] for s in grading.hand_skipped])
 
 
 def write_report(grading: Grading, out_dir: Path) -> list[Path]:
