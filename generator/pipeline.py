@@ -175,8 +175,15 @@ def exam_parts(exam: Exam) -> tuple[dict[str, Any], dict[str, Any]]:
         "page": Tex("\\thepage"),
         "paper": look.paper,
         "pad": True,  # to an even page count, so that the next copy starts on a right-hand page
+        "cover": _cover(exam) if look.cover else None,
     }
     return {**common, "key": False}, {**common, "key": True}
+
+
+def _cover(exam: Exam) -> dict[str, Any]:
+    from .gradingsheet import cover  # it uses option_tex from here
+
+    return cover(exam)
 
 
 def _rendered_items(exam: Exam) -> list[dict[str, Any]]:
