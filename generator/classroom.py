@@ -30,6 +30,7 @@ from .compile import epoch_for
 from .csvcells import safe_row
 from .errors import GenError
 from .files import prepare_dir, write_atomic
+from .gradingsheet import GradingSheet
 from .i18n import text
 from .parts import compile_parts, extract
 from .pipeline import answers_json, exam_parts, render_part
@@ -98,6 +99,7 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
     extra = list(dict.fromkeys(k for student in students for k in student.extra))
     rows: list[list[str]] = []
     holders: dict[tuple[str, str], list[str]] = {}  # (slot, fingerprint) -> student ids
+    sheet = GradingSheet(bank)  # grading.pdf: like `rows`, a few strings per student
     epoch = epoch_for(bank.date)
 
     def collect(future: Future[ChunkOutcome]) -> None:
@@ -119,6 +121,7 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
             exam.filled = {k: v for k, v in student.extra.items() if k in bank.look.fields and v}
             exam.typeset = shown
             rows.extend(csv_rows(student, exam, extra))
+            sheet.add(student.id, student.name, exam, exam.typeset)
             for problem in exam.problems:
                 if isinstance(problem, Problem):  # a question written in the bank has no variants
                     holders.setdefault((problem.slot, problem.fingerprint), []).append(student.id)
@@ -139,12 +142,14 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
                 for text, chars in (setup.strings.result() if setup.strings else {}).items()]
         if only is None:
             exams, keys, result.print_note = _stacks(bank, out_dir, result.done, Path(tmp), epoch, exams, keys)
+            grading = pool.submit(sheet.write, out_dir, result.done, epoch=epoch, files=setup.files)
             unite(exams, out_dir / "exams.pdf")
             unite(keys, out_dir / "keys.pdf")
     if only is None:
         write_atomic(out_dir / "answers.csv", answers_csv(rows, extra))
         result.shared = shared_variants(holders)
         result.strangers = strangers(out_dir, students)
+        grading.result()  # a LaTeX failure of the grading sheet, once every other file is written
     result.strangers += gaps
     return result
 
