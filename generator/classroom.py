@@ -81,6 +81,8 @@ class ClassResult:
     done: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # student id -> reason
     shared: list[str] = field(default_factory=list)  # notes on students who drew the same variant
+    # (slot id, alternative) -> the fingerprints of the variants the students drew, one each
+    drawn: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     strangers: list[str] = field(default_factory=list)  # notes on folders of an earlier build
     print_note: str = ""  # what to tell the print shop about exams.pdf
 
@@ -125,6 +127,7 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
             for problem in exam.problems:
                 if isinstance(problem, Problem):  # a question written in the bank has no variants
                     holders.setdefault((problem.slot, problem.fingerprint), []).append(student.id)
+                    result.drawn.setdefault((problem.slot, problem.alternative or 0), []).append(problem.fingerprint)
             entry = _render(student, exam, out_dir)
             if student.name in unshown:
                 result.failed[student.id] = f"roster line {student.row}: {unshown[student.name]}"

@@ -17,7 +17,7 @@ import yaml
 
 from . import numbers
 from .bank import PAPERS, Bank, bank_note, load_bank, uneven_pools
-from .check import check_bank, format_report
+from .check import check_bank, format_report, thin_for_class, thin_problems
 from .classroom import build_class
 from .errors import GenError
 from .export import FORMATS, export_bank
@@ -191,6 +191,8 @@ def _exam_for_class(bank: Bank, seed: int, out: Path, roster: Path, jobs: int, o
         click.echo(f"student {student_id}: {reason}", err=True)
     for note in result.shared + result.strangers:
         click.echo(f"note: {note}", err=True)
+    for warning in thin_for_class(bank, result.drawn) if only is None else []:
+        click.echo(f"warning: {warning}", err=True)
     if result.print_note:
         click.echo(result.print_note)
     if result.shared and not bank.distinct:
@@ -208,15 +210,20 @@ def _exam_for_class(bank: Bank, seed: int, out: Path, roster: Path, jobs: int, o
               help="A bank in banks/ by name, or a path to a YAML bank file.")
 @click.option("--seeds", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Seeds drawn for every problem of the bank.")
-def check(bank: str, seeds: int) -> None:
+@click.option("--class", "students", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Students in the class: warn about problems with fewer distinct variants than N.")
+def check(bank: str, seeds: int, students: int | None) -> None:
     """Draw many variants of every problem in a bank and verify them: invariants,
-    exact answers, distinct variants, answer spread, and a compiled sample."""
+    exact answers, gradability (no slip or contrasted answer accepted within the
+    answer's tolerance), distinct variants, answer spread, and a compiled sample."""
     loaded = _load_bank(bank)
     show = sys.stderr.isatty()
     with click.progressbar(length=seeds * len(loaded.slots), label="checking",
                            file=sys.stderr if show else io.StringIO()) as bar:
         report = check_bank(loaded, seeds, progress=bar.update)
     click.echo(format_report(report, seeds))
+    for warning in thin_problems(loaded, report, students) if students else []:
+        click.echo(f"warning: {warning}", err=True)
     if not report.ok:
         raise SystemExit(1)
 

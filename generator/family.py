@@ -79,6 +79,11 @@ class Family:
     # noun phrase ("the weight after one step with weight decay"). Plain text, not LaTeX,
     # so that one label serves the PDF (escaped), the LMS exports and the feedback alike.
     answer_labels: ClassVar[dict[str, str]] = {}
+    # Groups of answers the problem contrasts (plain versus decayed step, design A versus
+    # B): any two of a group that a variant asks must differ by more than their
+    # tolerances, or the contrast shows nothing and one answer earns the other's marks.
+    # `gen check` and the family tests enforce it (generator.check.gradability).
+    contrasts: ClassVar[tuple[tuple[str, ...], ...]] = ()
 
     def answer_label(self, name: str) -> str:
         """The label students see for answer `name`; a plugin that sets none still gets

@@ -34,6 +34,7 @@ class ConvMacs(Family):
         "saving_ratio": "the factor by which the separable version cuts the MACs",
     }
     tolerances = {"saving_ratio": half_unit(2)}  # the key gives the ratio as about x.yz
+    contrasts = (("macs_standard", "macs_separable"), ("params_standard", "params_separable"))
     options = {
         "kernel_sizes": Option([3, 5], "kernel sizes k to draw from", ints_from(KERNELS)),
         "channels": Option(CHANNELS, "channel counts C_in and C_out are drawn from",

@@ -41,6 +41,7 @@ class ConvStackCompare(Family):
         "macs_single": "the multiply-accumulates of the single convolution on the map",
     }
     tolerances = {"ratio": half_unit(3)}  # the key gives the ratio as a percentage with one decimal
+    contrasts = (("params_stack", "params_single"), ("macs_stack", "macs_single"))
     options = {
         "channels": Option(CHANNELS, "channel counts C that may be drawn", ints_from(range(1, 1025))),
         "kernel_sizes": Option([3, 5], "kernel sizes k of the stacked convolutions", ints_from(range(2, 8))),

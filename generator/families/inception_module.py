@@ -42,6 +42,7 @@ class InceptionModule(Family):
         "saving_ratio": "the factor by which the reduction cuts the cost",
     }
     tolerances = {"saving_ratio": half_unit(2)}  # the key gives the ratio as about x.yz
+    contrasts = (("macs_direct", "macs_reduced"),)
     options = {
         "in_channels": Option(IN_CHANNELS, "channel counts C_in of the module input",
                               ints_from([64, 96, 128, 160, 192, 256, 384, 480, 512, 528, 832])),

@@ -196,6 +196,7 @@ class ResblockParams(Family):
         **{f"macs_{label}": f"the MACs of design {label}" for label in LABELS},
         "fewer": "the design with the fewest parameters",
     }
+    contrasts = (tuple(f"params_{label}" for label in LABELS), tuple(f"macs_{label}" for label in LABELS))
     options = {
         "designs": Option(2, "how many designs to compare (one is always a bottleneck)", int_in(2, 3)),
         "kinds": Option(list(KINDS), "design kinds to draw from: single, basic, bottleneck (must include "

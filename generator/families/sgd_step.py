@@ -42,6 +42,7 @@ class SgdStep(Family):
         "w_momentum_decoupled": "the weight after two momentum steps with decoupled weight decay",
     }
     tolerances = {"w_momentum_coupled": MOMENTUM_TOLERANCE, "w_momentum_decoupled": MOMENTUM_TOLERANCE}
+    contrasts = (("w_plain", "w_decay"), ("w_momentum_coupled", "w_momentum_decoupled"))
     options = {
         "places": Option(2, "digits after the decimal point of w and the gradients", int_in(1, 2)),
         "momentum": Option(False, "add two momentum steps, coupled versus decoupled decay", boolean),
