@@ -65,6 +65,21 @@ class Slip:
     value: Any
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """A family's own verdict on one returned answer (Family.grade_answer), for answers
+    no single value decides: `reason` says in plain words why it is wrong (the rule it
+    breaks), `expected` is what is right for the student's own answer (contract JSON,
+    e.g. the parameters of the network they designed), and `slip`/`says` name a typical
+    mistake as Slip does."""
+
+    correct: bool
+    reason: str = ""
+    expected: Any = None
+    slip: str | None = None
+    says: str | None = None
+
+
 class Family:
     """Base class of every problem family; subclasses set the class attributes and
     implement draw and solve."""
@@ -113,6 +128,14 @@ class Family:
         pinned values before `solve`, so that a pin outside the domain is reported by
         name instead of crashing the solver or printing a nonsensical key."""
         return []
+
+    def grade_answer(self, name: str, given: dict[str, Any], params: dict[str, Any]) -> Verdict | None:
+        """Grade answer `name` by the family's own rules, when comparing it with the key
+        is not enough (several answers are right): `given` holds every answer of the
+        problem as the student gave it (read as gen grade reads values: Fractions,
+        lists, text; None when left out), `params` the contract's params. None means
+        "no verdict": gen grade then compares with the key (a person grades the rest)."""
+        return None
 
     def tolerance(self, answer: str, value: Any) -> Tolerance:
         """How close a returned `answer` must be; `value` is its contract JSON form."""

@@ -23,6 +23,7 @@ from . import i18n, numbers
 from .choice import as_number
 from .csvcells import read_cell, safe_row
 from .errors import GenError
+from .family import Verdict, get_family
 from .files import prepare_dir, write_atomic
 from .responses import exact_value, parse_value
 from .tolerance import Tolerance, default_tolerance
@@ -289,9 +290,13 @@ def grade(exams: dict[str, dict[str, Any]], responses: list[Response], skipped: 
                 grading.graded.append(written_answer(contract, problem))
                 continue
             shares = answer_shares(problem)
-            for answer in problem["answers"]:
-                response = given.get((student_id, problem["number"], answer))
-                grading.graded.append(grade_answer(contract, problem, answer, response, shares[answer]))
+            mine = {a: given.get((student_id, problem["number"], a)) for a in problem["answers"]}
+            values = {a: r.value if r and not r.error else None for a, r in mine.items()}
+            family = _family(problem)
+            for answer, response in mine.items():
+                verdict = (family.grade_answer(answer, values, problem["params"])
+                           if family and values[answer] is not None else None)
+                grading.graded.append(grade_answer(contract, problem, answer, response, shares[answer], verdict))
     if grades:
         grading.graded = apply_hand(grading.graded, grades, grading.hand_skipped, hand_name)
     return grading
@@ -304,6 +309,16 @@ class Hand:
     name: str  # the file's name, for messages
     grades: dict[tuple[str, int, str], Any]
     skipped: list[Skipped]
+
+
+def _family(problem: dict[str, Any]) -> Any:
+    """The family of a contract problem, for its own rules (Family.grade_answer); None
+    for a question written in the bank or a family this installation lacks (a plugin
+    since removed): its answers are then compared with the key."""
+    try:
+        return get_family(problem["family"]) if "family" in problem else None
+    except GenError:
+        return None
 
 
 def answer_shares(problem: dict[str, Any]) -> dict[str, Fraction]:
@@ -331,12 +346,21 @@ def written_answer(contract: dict[str, Any], problem: dict[str, Any]) -> Graded:
 
 
 def grade_answer(contract: dict[str, Any], problem: dict[str, Any], answer: str, response: Response | None,
-                 share: Fraction) -> Graded:
+                 share: Fraction, ruled: Verdict | None = None) -> Graded:
+    """One answer: compared with the key within its tolerance (a slip's value names the
+    slip), or, where the family gives a verdict by its own rules (`ruled`), that one:
+    right or wrong with the rule it breaks, checked against what is right for the
+    student's own answer (`correct` is then that value)."""
     correct = problem["answers"][answer]
     tolerance = tolerance_of(problem, answer)
     accepted = [correct, *problem.get("accepted", [])[1:]]  # a text question's other accepted answers
     verdict, slip = _verdict(response, accepted, tolerance, problem.get("slips", {}).get(answer, []))
     reason = response.error if response and response.error else None
+    if ruled is not None:
+        verdict = "correct" if ruled.correct else "slip" if ruled.slip else "wrong"
+        slip = {"name": ruled.slip, "says": ruled.says} if ruled.slip else None
+        correct = correct if ruled.expected is None else numbers.to_json(ruled.expected)
+        reason = ruled.reason or None
     label = problem.get("labels", {}).get(answer, answer)  # answers.json written before labels existed has none
     return Graded(
         student=contract["student"]["id"], name=contract["student"]["name"], variant=contract["variant"],
@@ -496,6 +520,9 @@ def _comment(g: Graded) -> str:
         return "a written answer: your teacher grades it by hand (pending)."
     if g.verdict == "by hand":
         return f"{g.given}: more than one answer can be right here, so your teacher grades it by hand (pending)."
+    if g.reason:  # a rule the answer breaks (Family.grade_answer)
+        example = f" One network that works: {correct}." if g.manual and g.answer == "layers" else ""
+        return f"{g.given} is not right: {g.reason}.{example}"
     said = f"{g.given} is not right; the answer is {correct}."
     return f"{said} It looks like {g.says}." if g.says else said
 

@@ -238,7 +238,7 @@ def hand_graded(graded, tmp_path_factory):
     base, *_ = graded
     out = tmp_path_factory.mktemp("hand")
     rows = [["id", "problem", "answer", "value"],
-            ["s0", 4, "layers", "conv 3x3 to 8 channels, max pool, conv 3x3 to 16 channels"],
+            ["s0", 4, "layers", "a small VGG-like stack, see the drawing"],  # not in the notation: by hand
             ["s0", 1, "w_decay", "E"],  # the choice question has A to D
             ["s0", 1, "w_plain", "0,995"],  # a decimal comma
             ["s0", 3, "y", "[1 2 3]"],  # a vector without commas

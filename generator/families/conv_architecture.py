@@ -14,9 +14,11 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from ..designs import parse_design
 from ..draws import pick
 from ..errors import InfeasibleError
-from ..family import Family, Option, Slip, Solution, boolean, ints_from, register
+from ..family import Family, Option, Slip, Solution, Verdict, boolean, ints_from, register
+from ..numbers import to_json
 from ..shapes import Layer, Shape, conv_params, geometry, receptive_field, shapes_through, total_params
 from ..tolerance import MANUAL
 
@@ -314,7 +316,7 @@ class ConvArchitecture(Family):
         sides = [input_shape[1]] + [shape[1] for shape in shapes_through(layers, input_shape)]
         # Rounding up differs from flooring only where a pool sees an odd side.
         odd_pool = any(side % 2 for side, layer in zip(sides, layers, strict=False) if layer["type"] == "MaxPool2d")
-        return [
+        slips = [
             Slip("total_params", "no_bias", "you counted the weights but left out the biases (one per filter)",
                  sp.Integer(sum(c["kernel_size"] ** 2 * c["in_channels"] * c["out_channels"] for c in convs))),
             Slip("total_params", "no_in_channels", "each filter spans all input channels: a k x k filter has "
@@ -333,6 +335,9 @@ class ConvArchitecture(Family):
             Slip("receptive_field", "pools_ignored", "you applied the pools' stride but forgot that each 2x2 pool "
                  "also widens the field", sp.Integer(field_of_convs_only(layers))),
         ]
+        # 1x1 kernels or a single input channel can make a mistake give the answer itself: no slip then
+        answers = solution.answers
+        return [s for s in slips if s.answer not in answers or to_json(s.value) != to_json(answers[s.answer])]
 
     def check_params(self, params: dict[str, Any]) -> list[str]:
         # the options' own validators: a pinned shape or kernel set obeys what a bank may set
@@ -375,6 +380,109 @@ class ConvArchitecture(Family):
         if a["total_params"] != total_params(layers) or a["receptive_field"] > input_shape[1]:
             problems.append("parameter count or receptive field out of line")
         return problems
+
+    # --- grading a student's own network by the rules (gen grade) -----------------------
+
+    def check_design(self, layers: list[Layer], params: dict[str, Any]) -> list[str]:
+        """The rules of the statement that a network (the contract's layers) breaks, in
+        plain words, naming the layers (counted from 1); empty for a valid design."""
+        return design_problems(layers, params)
+
+    def grade_answer(self, name: str, given: dict[str, Any], params: dict[str, Any]) -> Verdict | None:
+        """Any network that follows the rules is right, so the design is checked by the
+        rules, not against the key's; the shapes, parameters and receptive field are
+        checked against the network the student gave. None (a person grades it) when
+        the design is not written in the notation (generator.designs)."""
+        written = given.get("layers")
+        if not isinstance(written, str) or not written.strip():
+            return None
+        try:
+            layers = parse_design(written, params["input"][0])
+        except ValueError:
+            return None
+        if name == "layers":
+            broken = self.check_design(layers, params)
+            return Verdict(correct=not broken, reason="; ".join(broken))
+        value = given.get(name)
+        if value is None:
+            return None
+        try:
+            own = {"shapes": lambda: shapes_through(layers, params["input"]),
+                   "total_params": lambda: total_params(layers),
+                   "receptive_field": lambda: receptive_field(layers)}[name]()
+        except (KeyError, ValueError):
+            return None  # an answer this function does not know, or a rectangular kernel
+        if name == "shapes" and min(side for shape in own for side in shape[1:]) < 1:
+            return None  # the network does not fit its input: no shapes to compare with
+        if value == own:
+            return Verdict(correct=True, expected=own)
+        slips = self.slips(params, Solution(answers={"layers": layers}))
+        slip = next((s for s in slips if s.answer == name and to_json(s.value) == value), None)
+        if slip:
+            return Verdict(correct=False, expected=own, slip=slip.name, says=slip.says)
+        return Verdict(correct=False, expected=own, reason=f"for the network you gave it is {_shown(own)}")
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list) and value and isinstance(value[0], list):
+        return ", ".join("x".join(map(str, shape)) for shape in value)
+    return str(value)
+
+
+def design_problems(layers: list[Layer], params: dict[str, Any]) -> list[str]:
+    """conv_architecture's rules: a convolution first; square kernels from the allowed
+    set, stride 1, no padding; 2x2 max pools with stride 2, never two in a row (and on
+    even sides only where the problem says so); every layer fits the map it receives;
+    the last layer gives the target shape."""
+    broken: list[str] = []
+    allowed = params["kernel_sizes"]
+    if layers[0]["type"] != "Conv2d":
+        broken.append("the first layer must be a convolution")
+    for i, layer in enumerate(layers, 1):
+        k = layer["kernel_size"]
+        if layer["type"] == "Conv2d":
+            if not isinstance(k, int):
+                broken.append(f"layer {i}: kernels are square (k x k), not {'x'.join(map(str, k))}")
+            elif k not in allowed:
+                broken.append(f"layer {i}: a {k}x{k} convolution, but the kernels allowed are "
+                              f"{', '.join(map(str, allowed))}")
+            if layer.get("stride", 1) != 1:
+                broken.append(f"layer {i}: a convolution with stride {layer['stride']}; convolutions have stride 1")
+            if layer.get("padding", 0):
+                broken.append(f"layer {i}: a convolution with padding {layer['padding']}; convolutions have no "
+                              "padding")
+            if layer["out_channels"] < 1:
+                broken.append(f"layer {i}: a convolution needs at least one filter")
+        else:
+            if layer["type"] != "MaxPool2d":
+                broken.append(f"layer {i}: an average pool; pools are max pools")
+            if k != 2 or layer.get("stride", 2) != 2:
+                size = "x".join(map(str, k)) if isinstance(k, list) else f"{k}x{k}"
+                broken.append(f"layer {i}: a {size} pool with stride {layer.get('stride', k)}; pools are 2x2 with "
+                              "stride 2")
+    for i, (before, layer) in enumerate(zip(layers, layers[1:], strict=False), 1):
+        if before["type"] != "Conv2d" and layer["type"] != "Conv2d":
+            broken.append(f"layers {i} and {i + 1} are two pools in a row; a pool must follow a convolution")
+    if broken:
+        return broken  # sizes only mean something for layers that follow the rules
+    shape = list(params["input"])
+    for i, layer in enumerate(layers, 1):
+        side = shape[1]
+        if layer["type"] == "Conv2d" and layer["kernel_size"] > side:
+            return [f"layer {i}: a {layer['kernel_size']}x{layer['kernel_size']} convolution does not fit the "
+                    f"{side}x{side} map it receives"]
+        if layer["type"] != "Conv2d" and side < 2:
+            return [f"layer {i}: a 2x2 pool does not fit the {side}x{side} map it receives"]
+        if layer["type"] != "Conv2d" and side % 2 and not params["odd_pool"]:
+            return [f"layer {i}: the pool receives an odd side ({side}); here a pool must receive an even side"]
+        shape = shapes_through([layer], shape)[0]
+    target = params["target"]
+    if shape[1:] != list(target[1:]):
+        return [f"the shape {_shown([shape])} misses the target {_shown([target])}"]
+    if shape[0] != target[0]:
+        return [f"the last convolution gives {shape[0]} channels, the target has {target[0]} (the shape "
+                f"{_shown([shape])} misses the target {_shown([target])})"]
+    return []
 
 
 def _solvable(input_shape: Shape, target: Shape, kernels: list[int], odd_pool: bool) -> bool:
