@@ -197,7 +197,7 @@ def _exam_for_class(bank: Bank, seed: int, out: Path, roster: Path, jobs: int, o
         click.echo(result.print_note)
     if result.shared and not bank.distinct:
         click.echo("hint: `distinct: true` in the bank gives each student their own variant "
-                   "(see the README for what it costs)", err=True)
+                   "(docs/classes.md says what it costs)", err=True)
     seconds = time.perf_counter() - started
     click.echo(f"{len(result.done)} of {count} students done in {seconds:.1f} s; files in {out}"
                + (f"; {len(result.failed)} failed" if result.failed else ""))
