@@ -27,9 +27,10 @@ import pikepdf
 from . import duplex, numbers, scripts
 from .bank import Bank
 from .compile import epoch_for
-from .csvcells import safe_row
+from .csvcells import read_cell, safe_row
 from .errors import GenError
 from .files import prepare_dir, write_atomic
+from .gradingsheet import FILE_NAME as GRADING_FILE
 from .gradingsheet import GradingSheet
 from .i18n import text
 from .parts import compile_parts, extract
@@ -85,6 +86,7 @@ class ClassResult:
     drawn: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     strangers: list[str] = field(default_factory=list)  # notes on folders of an earlier build
     print_note: str = ""  # what to tell the print shop about exams.pdf
+    class_files: str = ""  # with --only: what became of the class files (a student new to them is added)
 
 
 def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *, jobs: int,
@@ -153,8 +155,49 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
         result.shared = shared_variants(holders)
         result.strangers = strangers(out_dir, students)
         grading.result()  # a LaTeX failure of the grading sheet, once every other file is written
+    elif result.done:
+        result.class_files = late_joiner(bank, out_dir, students[0], rows, extra)
     result.strangers += gaps
     return result
+
+
+def late_joiner(bank: Bank, out_dir: Path, student: Student, rows: list[list[str]], extra: list[str]) -> str:
+    """After `--only ID`: a student the class files do not have yet (added to the roster
+    after the class was built) is appended to answers.csv, exams.pdf and keys.pdf, at the
+    end; what cannot be appended is named with the command that rebuilds it. Returns
+    what was done, in words ("" for a student the class files already have: a make-up
+    or a lost copy leaves them alone)."""
+    table = out_dir / "answers.csv"
+    if not table.is_file():
+        return (f"{out_dir} has no class files yet (answers.csv, exams.pdf, keys.pdf), so {student.id} is only in "
+                f"{out_dir / student.id}; the same gen exam --roster command without --only makes them")
+    with open(table, newline="", encoding="utf-8") as handle:
+        lines = list(csv.reader(handle))
+    header = [read_cell(cell) for cell in lines[0]] if lines else CSV_COLUMNS
+    column = header.index("student_id") if "student_id" in header else 0
+    if any(read_cell(line[column]) == student.id for line in lines[1:] if len(line) > column):
+        return ""
+    ours = CSV_COLUMNS + extra
+    added = [[dict(zip(ours, row, strict=True)).get(name, "") for name in header] for row in rows]
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(safe_row(row) for row in added)
+    write_atomic(table, table.read_text(encoding="utf-8") + buffer.getvalue())
+    done, left = ["answers.csv"], []
+    for name, kind in (("exams.pdf", "exam"), ("keys.pdf", "key")):
+        stack = out_dir / name
+        if stack.is_file() and bank.look.pages != "uniform":  # uniform stacks pad every copy to the longest
+            unite([stack, out_dir / student.id / f"{kind}.pdf"], stack)
+            done.append(name)
+        else:
+            left.append(name)
+    if (out_dir / GRADING_FILE).is_file():
+        left.append(GRADING_FILE)
+    text = (f"{student.id} was not in the class files yet: added to {', '.join(done)}, at the end (a run "
+            "without --only puts everyone in roster order)")
+    if left:
+        text += (f"; {', '.join(left)} {'does' if len(left) == 1 else 'do'} not have them yet: the same gen exam "
+                 "--roster command without --only rebuilds the class files")
+    return text
 
 
 def _stacks(bank: Bank, out_dir: Path, done: list[str], tmp: Path, epoch: int, exams: list[Path],

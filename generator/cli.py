@@ -195,11 +195,13 @@ def _exam_for_class(bank: Bank, seed: int, out: Path, roster: Path, jobs: int, o
         click.echo(f"warning: {warning}", err=True)
     if result.print_note:
         click.echo(result.print_note)
+    if result.class_files:
+        click.echo(f"note: {result.class_files}", err=True)
     if result.shared and not bank.distinct:
         click.echo("hint: `distinct: true` in the bank gives each student their own variant "
                    "(docs/classes.md says what it costs)", err=True)
     seconds = time.perf_counter() - started
-    click.echo(f"{len(result.done)} of {count} students done in {seconds:.1f} s; files in {out}"
+    click.echo(f"{len(result.done)} of {plural(count, 'student')} done in {seconds:.1f} s; files in {out}"
                + (f"; {len(result.failed)} failed" if result.failed else ""))
     if result.failed:
         raise SystemExit(1)
