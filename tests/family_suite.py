@@ -15,8 +15,13 @@ The suite then runs, for that family:
 - the oracle over seeds and options drawn by hypothesis from tests/strategies.py,
   with the contract's exactness checked on every draw;
 - every slip differs from its answer on at least `min_slip_rate` of the seeds, and on
-  every seed no slip is accepted within its answer's tolerance (a slip the grader
-  cannot tell from the answer would give full marks for the mistake);
+  every seed the variant is gradable (generator.check.gradability, what `gen check`
+  enforces): no slip is accepted within its answer's tolerance (a slip the grader
+  cannot tell from the answer would give full marks for the mistake), and no two
+  answers the family contrasts (`Family.contrasts`) are accepted for each other;
+- the same gradability over seeds and options drawn by hypothesis (GRADABLE_EXAMPLES
+  of them, 200 unless the environment's GEN_GRADABLE_EXAMPLES says otherwise), so that
+  options outside the named option sets are covered too;
 - at least `min_distinct` distinct variants in 1,000 seeds with the default options;
 - the key of 30 seeds of each option set compiles without an overfull box over 1pt;
 - every pin is refused with a message containing its text.
@@ -24,6 +29,7 @@ Parametrization comes from conftest.py's pytest_generate_tests, which reads the 
 
 from __future__ import annotations
 
+import os
 import re
 from fractions import Fraction
 from typing import Any, ClassVar
@@ -35,14 +41,17 @@ from pins import rejected
 from strategies import OPTIONS, PROPERTY, SEED, feasible
 
 from generator.bank import Bank
+from generator.check import gradability
 from generator.compile import compile_tex
 from generator.grade import matches
-from generator.numbers import to_json
 from generator.pipeline import render_exam
 from generator.variants import Exam, make_problem
 
 # pdflatex's warning for a line that sticks out into the margin, with the amount
 OVERFULL = re.compile(r"^Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide\)", re.MULTILINE)
+# Drawn (seed, options) examples of the gradability property: a draw no slip can spoil is
+# cheap to check (no torch), and the variants that spoil one are rare, so many are drawn.
+GRADABLE_EXAMPLES = int(os.environ.get("GEN_GRADABLE_EXAMPLES", "200"))
 
 
 class FamilySuite:
@@ -83,11 +92,17 @@ class FamilySuite:
 
     def test_no_slip_within_the_tolerance(self, option_set: dict[str, Any]) -> None:
         for seed in self.seeds:
-            problem = make_problem(self.family, seed, option_set)
-            for slip in problem.family.slips(problem.params, problem.solution):
-                correct = to_json(problem.solution.answers[slip.answer])
-                assert not matches_json(to_json(slip.value), correct, problem.tolerance(slip.answer)), (
-                    f"seed {seed}, options {option_set}: slip {slip.answer}:{slip.name} is graded right")
+            findings = gradability(make_problem(self.family, seed, option_set))
+            assert not findings, f"seed {seed}, options {option_set}: " + "; ".join(findings)
+
+    # Like test_property, one method for every subclass.
+    @settings(PROPERTY, max_examples=GRADABLE_EXAMPLES, suppress_health_check=[HealthCheck.differing_executors])
+    @given(data=st.data())
+    def test_gradable_property(self, data: st.DataObject) -> None:
+        """Any seed, any valid options: no slip or contrasted answer is graded right."""
+        seed, options = data.draw(SEED, label="seed"), data.draw(OPTIONS[self.family], label="options")
+        findings = gradability(feasible(self.family, seed, options))
+        assert not findings, f"seed {seed}, options {options}: " + "; ".join(findings)
 
     def test_varied(self) -> None:
         fingerprints = {make_problem(self.family, seed).fingerprint for seed in range(1000)}

@@ -210,3 +210,11 @@ def test_options_are_validated():
 
 def test_same_seed_same_problem():
     assert make_problem(FAMILY, 7, ALL_SIZES).contract() == make_problem(FAMILY, 7, ALL_SIZES).contract()
+
+
+def test_no_mask_is_not_offered_where_it_gives_the_answer():
+    """Seed 60159: the errors ReLU blocks at each hidden unit add up to zero, so leaving out the
+    mask gives dL/db1 itself; the mistake is still offered for dL/dW1, where it shows."""
+    problem = make_problem(FAMILY, 60159)
+    offered = {(s.answer, s.name) for s in problem.family.slips(problem.params, problem.solution)}
+    assert ("grad_b1", "no_mask") not in offered and ("grad_W1", "no_mask") in offered

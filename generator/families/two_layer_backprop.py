@@ -203,7 +203,9 @@ class TwoLayerBackprop(Family):
         for name in grads:
             slips.append(Slip(name, "residual_sign", "you took t - y as the output error instead of y - t, "
                               "which flips the sign of every gradient", scaled(a[name], sp.Integer(-1))))
-        return slips
+        # a mistake that happens to give the answer itself (no mask on b1 where the blocked errors of a
+        # hidden unit add up to zero) is no mistake the grader can see: not offered
+        return [slip for slip in slips if slip.value != a[slip.answer]]
 
     def check_params(self, params: dict[str, Any]) -> list[str]:
         x_shape, w1_shape = domain.shape(params["X"]), domain.shape(params["W1"])
