@@ -36,8 +36,8 @@ def test_distinct_gives_everyone_their_own_variant_where_independent_draws_repea
 
 def test_with_too_few_variants_every_variant_is_used_before_any_repeats():
     bank = load_bank(str(BANK))
-    variants = _first_variants(bank, [f"s{i:03d}" for i in range(12)], distinct=True)
-    assert len(set(variants)) == 9 == len(set(variants[:9]))
+    variants = _first_variants(bank, [f"s{i:03d}" for i in range(13)], distinct=True)
+    assert len(set(variants)) == 10 == len(set(variants[:10]))
 
 
 def _roster(path, ids):
