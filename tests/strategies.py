@@ -33,6 +33,7 @@ from generator.families.weight_init import MODES as INIT_MODES
 from generator.families.weight_init import NONLINEARITIES as INIT_NONLINEARITIES
 from generator.families.weight_init import SCHEMES as INIT_SCHEMES
 from generator.families.computational_graph import SHAPES as GRAPH_SHAPES
+from generator.families.adam_step import BETA2S as ADAM_BETA2S
 from generator.variants import Problem, make_problem
 
 SEED = st.integers(0, 2**32 - 1)
@@ -63,6 +64,7 @@ BOOL = one(True, False)
 # family id -> option name -> strategy of the values a bank may give it
 SPACES: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "batchnorm_shapes": {"layouts": some(LAYOUTS)},
+    "adam_step": {"steps": one(1, 2), "beta2s": some(ADAM_BETA2S)},
     "computational_graph": {"shapes": some(GRAPH_SHAPES, max_size=None), "smooth": BOOL},
     "rnn_forward": {"nonlinearity": one("relu", "tanh", "any"), "steps": some([2, 3]), "inputs": some([1, 2])},
     "batchnorm_forward": {

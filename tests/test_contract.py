@@ -47,6 +47,7 @@ REQUIRED = {
     "rnn_forward": ({"X", "W_xh", "W_hh", "b", "h0", "nonlinearity"},
                     {"h", "loss", "grad_W_hh", "grad_W_xh", "grad_b"}),
     "computational_graph": ({"inputs", "nodes"}, {"value", "grads", "node_values"}),
+    "adam_step": ({"lr", "beta1", "beta2", "eps", "weight_decay", "w", "grads"}, {"w_adam", "w_adamw", "m_hat", "v_hat"}),
     "weight_init": ({"scheme", "layer", "nonlinearity", "mode"}, {"fan_in", "fan_out", "gain", "variance"}),
     "transposed_conv_output_size": ({"input_size", "kernel_size", "stride", "padding", "output_padding", "dilation"},
                                     {"output_size"}),
