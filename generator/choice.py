@@ -142,7 +142,7 @@ def as_number(value: Any) -> Fraction | None:
     if isinstance(value, str):
         try:
             return Fraction(value)
-        except ValueError:
+        except (ValueError, ZeroDivisionError):
             return None
     return None
 

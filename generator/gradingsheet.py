@@ -24,7 +24,7 @@ from typing import Any
 
 from . import numbers
 from .bank import Bank
-from .choice import rounded
+from .choice import as_number, rounded
 from .compile import compile_pdf
 from .files import write_atomic
 from .glyphs import unprintable
@@ -100,36 +100,22 @@ def short_tex(value: Any) -> str:
     if _is_matrix(value):
         return (r"\left[\begin{smallmatrix} " + r" \\ ".join(" & ".join(_number_tex(x) for x in row) for row in value)
                 + r" \end{smallmatrix}\right]")
-    if isinstance(value, list) and all(_number(v) is not None for v in value):
+    if isinstance(value, list) and all(as_number(v) is not None for v in value):
         return "[" + r",\ ".join(_number_tex(v) for v in value) + "]"
-    if _number(value) is not None:
+    if as_number(value) is not None:
         return _number_tex(value)
     return _MATRIX.sub(r"\\left[\\begin{smallmatrix}\1\\end{smallmatrix}\\right]", option_tex(rounded(value)))
 
 
 def _is_matrix(value: Any) -> bool:
     return (isinstance(value, list) and bool(value) and all(isinstance(row, list) for row in value)
-            and all(_number(x) is not None for row in value for x in row))
-
-
-def _number(value: Any) -> Fraction | None:
-    """The number a contract value holds (an integer or a "p/q" string), else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return Fraction(value)
-    if isinstance(value, str):
-        try:
-            return Fraction(value)
-        except (ValueError, ZeroDivisionError):
-            return None
-    return None
+            and all(as_number(x) is not None for row in value for x in row))
 
 
 def _number_tex(value: Any) -> str:
     """numbers.tex_number(choice.rounded(value)): exact when the decimal ends, else to 4
     places (half away from zero), integers of 5 digits and more grouped by thin spaces."""
-    number = _number(value)
+    number = as_number(value)
     assert number is not None
     p, q = number.numerator, number.denominator
     rest = q

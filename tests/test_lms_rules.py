@@ -57,6 +57,7 @@ import generator.export.questions as export_questions
 from generator.bank import load_bank
 from generator.export.moodle import cloze_html, cloze_text, moodle_xml
 from generator.export.qti import qti_zip
+from generator.export.questions import position_words
 from generator.questions import Question
 from generator.tolerance import Tolerance
 
@@ -150,23 +151,12 @@ def _number(value) -> Fraction | None:
         return None
 
 
-def _where(position) -> str:
-    """An element's place as the README promises students read it."""
-    if not position:
-        return ""
-    if len(position) == 1:
-        return f", entry {position[0]}"
-    if len(position) == 2:
-        return f", row {position[0]}, column {position[1]}"
-    return f", position ({', '.join(map(str, position))})"
-
-
 def _boxes_by_label(contract) -> dict[str, tuple[str, tuple]]:
     """Every element's label as students read it -> (answer name, position)."""
     found = {}
     for name, value in contract["answers"].items():
         for position, _ in _elements(value):
-            found[contract["labels"][name] + _where(position)] = (name, position)
+            found[contract["labels"][name] + position_words(position)] = (name, position)
     return found
 
 
