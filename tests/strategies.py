@@ -21,8 +21,11 @@ from hypothesis import reject, settings
 from hypothesis import strategies as st
 
 from generator.errors import InfeasibleError
+from generator.families.adam_step import BETA2S as ADAM_BETA2S
 from generator.families.batchnorm_shapes import LAYOUTS
+from generator.families.computational_graph import SHAPES as GRAPH_SHAPES
 from generator.families.focal_loss import GRIDS
+from generator.families.lr_schedule import SCHEDULES as LR_SCHEDULES
 from generator.families.resblock_params import CHANNELS as BLOCK_CHANNELS
 from generator.families.resblock_params import KERNELS as BLOCK_KERNELS
 from generator.families.resblock_params import REDUCTIONS, SIZES
@@ -32,8 +35,6 @@ from generator.families.weight_init import LAYER_TYPES as INIT_LAYERS
 from generator.families.weight_init import MODES as INIT_MODES
 from generator.families.weight_init import NONLINEARITIES as INIT_NONLINEARITIES
 from generator.families.weight_init import SCHEMES as INIT_SCHEMES
-from generator.families.computational_graph import SHAPES as GRAPH_SHAPES
-from generator.families.adam_step import BETA2S as ADAM_BETA2S
 from generator.variants import Problem, make_problem
 
 SEED = st.integers(0, 2**32 - 1)
@@ -65,25 +66,24 @@ BOOL = one(True, False)
 SPACES: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "batchnorm_shapes": {"layouts": some(LAYOUTS)},
     "adam_step": {"steps": one(1, 2), "beta2s": some(ADAM_BETA2S)},
-    "computational_graph": {"shapes": some(GRAPH_SHAPES, max_size=None), "smooth": BOOL},
-    "rnn_forward": {"nonlinearity": one("relu", "tanh", "any"), "steps": some([2, 3]), "inputs": some([1, 2])},
-    "batchnorm_forward": {
-        "batch_sizes": some([4, 5]),
-        "features": some([2, 3]),
-        # "any", or one momentum with two decimals in (0, 1), 0.5 included
-        "momentum": one("any") | st.integers(1, 99).map(lambda k: f"0.{k:02d}"),
-    },
-    "softmax_cross_entropy": {"batch_sizes": some([2, 3]), "classes": some([2, 3, 4])},
-    "attention_cost": {
-        "d_models": some([16, 32, 64, 96, 128, 192, 256, 320, 384, 512, 576, 640, 768, 960, 1024, 2048, 4096]),
-        "heads": some([2, 3, 4, 6, 8, 12, 16, 32, 64]),
-        "seq_lens": some([2, 16, 50, 77, 128, 197, 512, 1000, 2048, 8192, 65536]),
-    },
+    "lr_schedule": {"schedules": some(LR_SCHEDULES), "count": one(3, 4, 5)},
     "attention_by_hand": {
         "dims": some([1, 4, 9]),
         "causal": one(False, True, "either"),
         "lengths": some([2, 3]),
         "entries": one("integers", "tenths"),
+    },
+    "attention_cost": {
+        "d_models": some([16, 32, 64, 96, 128, 192, 256, 320, 384, 512, 576, 640, 768, 960, 1024, 2048, 4096]),
+        "heads": some([2, 3, 4, 6, 8, 12, 16, 32, 64]),
+        "seq_lens": some([2, 16, 50, 77, 128, 197, 512, 1000, 2048, 8192, 65536]),
+    },
+    "softmax_cross_entropy": {"batch_sizes": some([2, 3]), "classes": some([2, 3, 4])},
+    "batchnorm_forward": {
+        "batch_sizes": some([4, 5]),
+        "features": some([2, 3]),
+        # "any", or one momentum with two decimals in (0, 1), 0.5 included
+        "momentum": one("any") | st.integers(1, 99).map(lambda k: f"0.{k:02d}"),
     },
     "transposed_conv_output_size": {
         "kernel_sizes": some(range(1, 8)),
@@ -98,18 +98,20 @@ SPACES: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "modes": some(INIT_MODES),
         "kernel_sizes": some(range(1, 12)),
     },
+    "rnn_forward": {"nonlinearity": one("relu", "tanh", "any"), "steps": some([2, 3]), "inputs": some([1, 2])},
+    "computational_graph": {"shapes": some(GRAPH_SHAPES, max_size=None), "smooth": BOOL},
+    "transformer_params": {
+        "preset": one("none", *TRANSFORMER_PRESETS),
+        "d_models": some(range(128, 1025, 64)),
+        "layers": some(range(2, 49)),
+        "bias": one("mostly", "any", True, False),
+    },
     "rnn_params": {
         "cells": some(["RNN", "LSTM", "GRU"]),
         "bidirectional": one(False, True, "either"),
         "layers": some(range(1, 5)),
         "bias": one("mostly", "any", True, False),
         "with_shapes": BOOL,
-    },
-    "transformer_params": {
-        "preset": one("none", *TRANSFORMER_PRESETS),
-        "d_models": some(range(128, 1025, 64)),
-        "layers": some(range(2, 49)),
-        "bias": one("mostly", "any", True, False),
     },
     "conv_architecture": {
         "kernel_sizes": st.none() | some(range(1, 12)),

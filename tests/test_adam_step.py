@@ -73,15 +73,18 @@ class TestAdamStep(FamilySuite):
 
 def test_every_candidate_is_well_posed():
     """The feasible set, not only the seeds drawn: every candidate the draw may settle on
-    (eps invisible) passes the family's check (exact roots, every slip outside the
-    tolerance, Adam and AdamW apart), and such candidates are plenty for every beta2."""
+    (eps invisible) passes the family's check with two steps and with one (exact roots,
+    every slip outside the tolerance, Adam and AdamW apart), and such candidates are
+    plenty for every beta2."""
     family = get_family(FAMILY)
     for beta2 in BETA2S:
         usable = [c for c in candidates(beta2) if eps_invisible(c, beta2)]
         assert len(usable) >= 200, beta2
         for candidate in usable[::5]:  # a fifth of them: all would add minutes
             params = as_params(candidate, beta2, sp.Rational)
-            assert family.check(params, family.solve(params)) == [], candidate
+            for steps in (2, 1):
+                variant = params | {"grads": params["grads"][:steps]}
+                assert family.check(variant, family.solve(variant)) == [], (candidate, steps)
 
 
 def test_first_step_is_the_learning_rate():

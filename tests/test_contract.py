@@ -49,6 +49,7 @@ REQUIRED = {
     "computational_graph": ({"inputs", "nodes"}, {"value", "grads", "node_values"}),
     "adam_step": ({"lr", "beta1", "beta2", "eps", "weight_decay", "w", "grads"},
                   {"w_adam", "w_adamw", "m_hat", "v_hat"}),
+    "lr_schedule": ({"schedule", "base_lr", "steps"}, {"lr"}),
     "weight_init": ({"scheme", "layer", "nonlinearity", "mode"}, {"fan_in", "fan_out", "gain", "variance"}),
     "transposed_conv_output_size": ({"input_size", "kernel_size", "stride", "padding", "output_padding", "dilation"},
                                     {"output_size"}),

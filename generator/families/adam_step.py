@@ -7,8 +7,9 @@ a short decimal, and the gradients are drawn so that both runs' second-step v-ha
 square of a short decimal (beta2*a^2 + b^2 = (1 + beta2)*c^2 in hundredths). In one run
 the two gradients it sees have equal size and opposite signs (then v-hat = g^2), in the
 other they are a solution of that equation; which run is which is drawn. eps = 1e-8 as
-in PyTorch: the candidates are kept only where it changes none of the six decimals the
-weights are given to."""
+in PyTorch: the answers are torch's values (eps included) rounded to six decimals, and
+the draw settles only on variants where eps changes none of those decimals, so that they
+are also the values computed by hand without eps."""
 
 from __future__ import annotations
 
@@ -42,6 +43,26 @@ LR_DECAYS = tuple((Fraction(lr), Fraction(decay)) for lr, decay in (
 SMALLEST_GRAD = 5  # hundredths: |g| >= 0.05 for every gradient either run sees
 
 
+def _beta2s(value: Any) -> list[str]:
+    """A list of beta2 values from BETA2S (numbers or strings), as BETA2S spells them."""
+    values = value if isinstance(value, list) else [value]
+    chosen = []
+    for item in values:
+        if isinstance(item, bool) or not isinstance(item, int | float | str):
+            raise TypeError("expected a list of numbers such as 0.9")
+        try:
+            number = exact(str(item).strip())
+        except (TypeError, ValueError):
+            raise ValueError(f"{item!r} is not a number") from None
+        match = [b for b in BETA2S if sp.Rational(b) == number]
+        if not match:
+            raise ValueError(f"{item} not allowed; choose from {', '.join(BETA2S)}")
+        chosen.append(match[0])
+    if not chosen:
+        raise ValueError("needs at least one value")
+    return [b for b in BETA2S if b in chosen]
+
+
 class Candidate(NamedTuple):
     lr: Fraction
     decay: Fraction
@@ -60,9 +81,10 @@ class AdamStep(Family):
         "v_hat": "the bias-corrected second moment of each Adam step",
     }
     tolerances = dict.fromkeys(("w_adam", "w_adamw", "m_hat", "v_hat"), half_unit(PLACES))
+    contrasts = (("w_adam", "w_adamw"),)
     options = {
         "steps": Option(2, "number of optimizer steps (1 or 2)", int_in(1, 2)),
-        "beta2s": Option(list(BETA2S), "beta2 values to draw from: " + ", ".join(BETA2S), lambda v: _beta2s(v)),
+        "beta2s": Option(list(BETA2S), "beta2 values to draw from: " + ", ".join(BETA2S), _beta2s),
     }
 
     def draw(self, rng: np.random.Generator, options: dict[str, Any]) -> dict[str, Any]:
@@ -182,13 +204,14 @@ class AdamStep(Family):
 def run(params: dict[str, Any], *, decoupled: bool = False, eps: Any = None, corrected: bool = True,
         root: bool = True, shrink_lr: bool = True, decay: bool = True, coupled_too: bool = False,
         power_one: bool = False) -> list[dict[str, Any]]:
-    """The steps of torch.optim.Adam (decoupled=False) or AdamW (True), exactly, each
-    state with the weight both with eps (as torch) and without it (as the key). The
-    keyword flags are the slips' changed steps; with the defaults this is torch's code:
+    """The steps of torch.optim.Adam (decoupled=False) or AdamW (True), each state with
+    its intermediate values. The keyword flags are the slips' changed steps; with the
+    defaults this is torch's code:
     g <- g + lambda*w (Adam) or w <- (1 - lr*lambda) w (AdamW); m, v moving averages;
     w <- w - lr * m_hat / (sqrt(v_hat) + eps), with eps = 0 for the key's hand
-    computation. The numbers are sympy Rationals, or Fractions when a candidate is
-    checked while drawing (the same arithmetic, many times faster)."""
+    computation. The numbers are sympy Rationals (exact), Fractions when a candidate is
+    checked while drawing (the same arithmetic, many times faster), or 50-digit values
+    (torch_runs)."""
     lr, beta1, beta2 = params["lr"], params["beta1"], params["beta2"]
     lam = params["weight_decay"] if decay else 0
     eps = params["eps"] if eps is None else eps
@@ -264,7 +287,7 @@ def shown(value: Any) -> sp.Rational:
 
 
 def _sixth(value: Any) -> int:
-    """A rational rounded half up to six decimals, in millionths (fast, for sifting)."""
+    """A rational rounded half up to six decimals, in millionths (Fractions: fast)."""
     return math.floor(_fraction(value) * 10**PLACES + Fraction(1, 2))
 
 
@@ -332,15 +355,18 @@ def exact_pairs(beta2: str) -> dict[tuple[int, int], int]:
 def candidates(beta2: str) -> tuple[Candidate, ...]:
     """Every variant with both runs' square roots exact: for each exact pair (A, B) and
     each (lr, lambda), the start w that makes the other run see +-G, -+G; kept when w has
-    at most two decimals and 0.1 <= |w| <= 3. The constructions keep every gradient
-    either run sees in 0.05 <= |g| < 1."""
+    at most two decimals and 0.1 <= |w| <= 3, and when Adam's first gradient g1 + lambda*w
+    differs in size from g1 (else a one-step v-hat could not tell whether the decay term
+    was included). The constructions keep every gradient either run sees in
+    0.05 <= |g| < 1."""
     found = []
     for (first, second) in exact_pairs(beta2):
         for lr, decay in LR_DECAYS:
             shift = int(lr * decay * UNIT)  # lr*lambda*|w1 - w0|: how much the decay term moves
             found += _adam_sees_pair(first, second, lr, decay, shift)
             found += _adamw_sees_pair(first, second, lr, decay, shift)
-    return tuple(c for c in found if Fraction(1, 10) <= abs(c.w) <= 3 and (c.w * 100).denominator == 1)
+    return tuple(c for c in found if Fraction(1, 10) <= abs(c.w) <= 3 and (c.w * 100).denominator == 1
+                 and abs(c.grads[0] + c.decay * c.w) != abs(c.grads[0]))
 
 
 def _sign(x: Any) -> int:
@@ -372,25 +398,3 @@ def _adamw_sees_pair(first: int, second: int, lr: Fraction, decay: Fraction, shi
         w = Fraction(move - first - second, 2) / UNIT / decay
         found.append(Candidate(lr, decay, w, (Fraction(first, UNIT), Fraction(second, UNIT))))
     return found
-
-
-def _beta2s(value: Any) -> list[str]:
-    """A list of beta2 values from BETA2S (numbers or strings), as BETA2S spells them."""
-    values = value if isinstance(value, list) else [value]
-    chosen = []
-    for item in values:
-        if isinstance(item, bool) or not isinstance(item, int | float | str):
-            raise TypeError("expected a list of numbers such as 0.9")
-        try:
-            number = exact(str(item).strip())
-        except (TypeError, ValueError):
-            raise ValueError(f"{item!r} is not a number") from None
-        match = [b for b in BETA2S if sp.Rational(b) == number]
-        if not match:
-            raise ValueError(f"{item} not allowed; choose from {', '.join(BETA2S)}")
-        chosen.append(match[0])
-    if not chosen:
-        raise ValueError("needs at least one value")
-    return [b for b in BETA2S if b in chosen]
-
-
