@@ -35,6 +35,10 @@ def _check_against_torch(obj: dict) -> None:
         # four significant digits: off by at most half a unit of the fourth digit
         assert float(row["focal_approx"]) == pytest.approx(loss.item(), rel=5e-4, abs=0)
         assert float(row["ce_approx"]) == pytest.approx(-torch.log(tensor(as_float(row["p"]))).item(), rel=5e-4)
+    # the rounded losses are answers too (the sheets left them out for being irrational)
+    assert [as_float(v) for v in a["focal_losses"]] == pytest.approx(losses.tolist(), rel=5e-4)
+    assert [as_float(v) for v in a["cross_entropies"]] == pytest.approx((-torch.log(tensor(p["p_t"]))).tolist(),
+                                                                        rel=5e-4)
 
 
 class TestFocalLoss(FamilySuite):
@@ -54,7 +58,7 @@ class TestFocalLoss(FamilySuite):
 def test_answers_are_exact_rationals():
     for seed in SEEDS:
         obj = make_problem(FAMILY, seed).contract()
-        values = [*obj["answers"]["multipliers"], obj["answers"]["hard_easy_ratio"]]
+        values = [*obj["answers"]["multipliers"], obj["answers"]["hard_easy_ratio"], *obj["answers"]["focal_losses"]]
         assert all(isinstance(v, int | str) for v in values)
         assert all(Fraction(v) > 0 for v in values)  # parses exactly: no log or float slipped in
 

@@ -5,6 +5,7 @@ rounded decimals and they stay out of the answers."""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,7 @@ from .. import domain
 from ..draws import pick
 from ..family import Family, Option, Slip, Solution, int_in, ints_from, one_of, register
 from ..numbers import rounded, significant, terminates
-from ..tolerance import half_unit
+from ..tolerance import Tolerance, half_unit
 
 # Grids of probabilities p_t an instructor would pick, strictly between 0 and 1.
 GRIDS = {
@@ -31,8 +32,13 @@ class FocalLoss(Family):
     answer_labels = {
         "multipliers": "the focal-loss multiplier of each anchor",
         "hard_easy_ratio": "how many times larger the hardest anchor's multiplier is than the easiest's",
+        "cross_entropies": "the cross-entropy of each anchor",
+        "focal_losses": "the focal loss of each anchor",
     }
-    tolerances = {"hard_easy_ratio": half_unit(2)}  # the key gives the ratio as about x.yz
+    # the key gives the ratio as about x.yz; the losses (logarithms) to four significant
+    # digits, so a relative half unit of the fourth digit, doubled for rounded intermediates
+    tolerances = {"hard_easy_ratio": half_unit(2), "cross_entropies": Tolerance("rel", Fraction(1, 1000)),
+                  "focal_losses": Tolerance("rel", Fraction(1, 1000))}
     options = {
         "gammas": Option([2, 3], "focusing parameters gamma to draw from", ints_from(range(1, 6))),
         "grid": Option("twentieths", "p_t values are multiples of 0.1 (tenths) or 0.05 (twentieths)",
@@ -63,7 +69,9 @@ class FocalLoss(Family):
                 "ce_approx": significant(cross_entropy, DIGITS), "focal_approx": significant(focal, DIGITS),
             })
         return Solution(
-            answers={"multipliers": multipliers, "hard_easy_ratio": multipliers[0] / multipliers[-1]},
+            answers={"multipliers": multipliers, "hard_easy_ratio": multipliers[0] / multipliers[-1],
+                     "cross_entropies": [row["ce_approx"] for row in rows],
+                     "focal_losses": [row["focal_approx"] for row in rows]},
             work={"rows": rows, "hardest": rows[0], "easiest": rows[-1],
                   "ratio_terminates": terminates(multipliers[0] / multipliers[-1]),
                   **_reduction("easy", 1 / multipliers[-1]), **_reduction("hard", 1 / multipliers[0])},
