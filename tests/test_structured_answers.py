@@ -2,6 +2,7 @@
 attention score that does not exist) and values by name (a graph's input gradients) are
 read from what students write, graded within the tolerance, and shown in text."""
 
+import re
 from fractions import Fraction
 
 import pytest
@@ -52,3 +53,16 @@ def test_the_text_view_of_a_causal_attention_problem_shows_its_masked_scores():
                                           "--options", "{causal: true}"])
         assert result.exit_code == 0, result.output
         assert "masked" in result.output
+
+
+def test_exports_ask_no_masked_entry_and_name_each_value(tmp_path):
+    bank = tmp_path / "bank.yaml"
+    bank.write_text("title: T\nproblems:\n  - family: attention_by_hand\n    points: 6\n    options: {causal: true}\n"
+                    "  - family: computational_graph\n    points: 6\n")
+    result = CliRunner().invoke(cli, ["export", "--format", "moodle", "--bank", str(bank), "--variants", "2",
+                                      "--out", str(tmp_path / "quiz.xml")])
+    assert result.exit_code == 0, result.output
+    xml = (tmp_path / "quiz.xml").read_text()
+    assert "None" not in xml
+    # Moodle's marks are whole numbers, so with 6 points not every input's box is asked
+    assert re.search(r"with respect to every input, [a-z]&lt;", xml)

@@ -195,8 +195,14 @@ def spread(count: int, wanted: int) -> list[int]:
     return [((2 * i + 1) * count) // (2 * wanted) for i in range(wanted)]
 
 
-def _elements(value: Any, position: tuple[int, ...]) -> list[tuple[tuple[int, ...], Any]]:
-    """(position, scalar) pairs, row-major, positions counted from 1 as printed."""
+def _elements(value: Any, position: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], Any]]:
+    """(position, scalar) pairs, row-major, positions counted from 1 as printed; values by
+    name (a graph's input gradients) by their names; a masked entry (None, a score that
+    does not exist) is not asked."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return [pair for key, item in value.items() for pair in _elements(item, (*position, key))]
     if not isinstance(value, list):
         return [(position, value)]
     return [pair for i, item in enumerate(value, 1) for pair in _elements(item, (*position, i))]
@@ -206,6 +212,8 @@ def position_words(position: tuple[int, ...]) -> str:
     """Where an element sits, for the label students read: nothing for a scalar."""
     if not position:
         return ""
+    if len(position) == 1 and isinstance(position[0], str):
+        return f", {position[0]}"  # a value by name
     if len(position) == 1:
         return f", entry {position[0]}"
     if len(position) == 2:
@@ -233,7 +241,10 @@ def _slips(slips: list[dict[str, Any]], position: tuple[int, ...]) -> list[tuple
     for slip in slips:
         value = slip["value"]
         for index in position:
-            value = value[index - 1] if isinstance(value, list) and 0 < index <= len(value) else None
+            if isinstance(value, dict):
+                value = value.get(index)
+            else:
+                value = value[index - 1] if isinstance(value, list) and 0 < index <= len(value) else None
         number = None if isinstance(value, list) else as_number(value)
         if number is not None:
             found.setdefault(number, slip["says"])
