@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 
 from . import i18n, numbers
 from .choice import as_number
-from .csvcells import read_cell, safe_row
+from .csvcells import read_records, safe_row
 from .errors import GenError
 from .family import Verdict, get_family
 from .files import prepare_dir, write_atomic
@@ -157,25 +156,9 @@ def read_responses(path: Path, exams: dict[str, dict[str, Any]]) -> tuple[list[R
     return responses, skipped
 
 
-def _records(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise GenError(f"cannot read responses {str(path)!r}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise GenError(f"{path} is not UTF-8 text",
-                       hint="save the file as UTF-8 (in a spreadsheet: CSV UTF-8)") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in next(reader, [])]
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        raise GenError(f"the responses have no column {', '.join(missing)}", where=f"{path}:1",
-                       hint=f"the header must name the columns {', '.join(COLUMNS)} "
-                            f"(found: {', '.join(h for h in header if h) or 'nothing'})")
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            # a sheet gen wrote (or one saved from it) may hold quote-escaped cells
-            yield reader.line_num, {name: read_cell(row[i]) if i < len(row) else "" for i, name in enumerate(header)}
+def _records(path: Path) -> list[tuple[int, dict[str, str]]]:
+    # a sheet gen wrote (or one saved from it) may hold quote-escaped cells: read_records undoes them
+    return read_records(path, "responses", COLUMNS, f"the header must name the columns {', '.join(COLUMNS)}")
 
 
 class _BadRow(Exception):

@@ -24,8 +24,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .csvcells import read_cell, safe_row
-from .errors import GenError
+from .csvcells import read_records, safe_row
 from .grade import WRITTEN, Graded, Grading, Skipped, points_text, readable, source
 from .responses import parse_number
 
@@ -75,26 +74,10 @@ def read_hand(path: Path, exams: dict[str, dict[str, Any]]) -> tuple[dict[Key, H
 
 
 def _records(path: Path) -> list[tuple[int, dict[str, str]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise GenError(f"cannot read hand grades {str(path)!r}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise GenError(f"{path} is not UTF-8 text",
-                       hint="save the file as UTF-8 (in a spreadsheet: CSV UTF-8)") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = ["id" if h.strip().lower() == "student" else h.strip().lower() for h in next(reader, [])]
-    missing = [c for c in (*KEY_COLUMNS, "points") if c not in header]
-    if missing:
-        raise GenError(f"the hand grades have no column {', '.join(missing)}", where=f"{path}:1",
-                       hint="fill in the hand.csv that gen grade wrote (columns id, problem, answer, points and "
-                            "optionally comment)")
-    rows = []
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            rows.append((reader.line_num, {name: read_cell(row[i]).strip() if i < len(row) else ""
-                                           for i, name in enumerate(header)}))
-    return rows
+    records = read_records(path, "hand grades", (*KEY_COLUMNS, "points"),
+                           "fill in the hand.csv that gen grade wrote (columns id, problem, answer, points and "
+                           "optionally comment)", column=lambda name: "id" if name == "student" else name)
+    return [(line, {name: cell.strip() for name, cell in record.items()}) for line, record in records]
 
 
 class _BadHand(Exception):
