@@ -24,41 +24,59 @@ from .variants import Exam, Item, Problem
 
 
 def problem_context(problem: Problem) -> dict[str, Any]:
-    """What a family template sees: p(arams), a(nswers), w(ork), o(ptions), and pts:
-    each answer's points as printed (`\\part[\\VAR{pts.w_decay}]` gives a part its points
-    in exam.cls's own way)."""
+    """What a family template sees: p(arams), a(nswers), w(ork), o(ptions), pts (each
+    answer's points as printed) and part_points: `\\part\\VAR{part_points("w_decay")}`
+    gives a part the points of the answers it asks for in exam.cls's own way ("(b) [4
+    points]") when the bank sets `answer_points`, and nothing otherwise (the heading's
+    total is then shared equally)."""
     return {
         "p": problem.params,
         "a": problem.solution.answers,
         "w": problem.solution.work,
         "o": problem.options,
         "pts": {name: _points_text(problem.points_of(name)) for name in problem.solution.answers},
+        "part_points": lambda *names: _part_points(problem, names),
     }
 
 
-def answer_points_line(problem: Problem, language: str = DEFAULT) -> Tex:
-    """The line under a problem's heading that gives each answer's points, by the
-    answer's label, when the bank sets `answer_points` (otherwise nothing: the points
-    are shared equally, as the heading's total says)."""
-    if not problem.answer_points:
+def _part_points(problem: Problem, names: tuple[str, ...], placed: set[str] | None = None) -> Tex:
+    """`[N]` for exam.cls's \\part when the bank weights answers; the answers a variant
+    does not ask (an option turned them off) count nothing."""
+    asked = [name for name in names if name in problem.solution.answers]
+    if placed is not None:
+        placed.update(asked)
+    if not problem.answer_points or not asked:
+        return Tex("")
+    return Tex(f"[{_points_text(sum((problem.points_of(name) for name in asked), Fraction(0)))}]")
+
+
+def answer_points_line(problem: Problem, language: str = DEFAULT, placed: set[str] = frozenset()) -> Tex:
+    """The line under a problem's heading that gives the points of each answer no part
+    of the statement shows them for (by the answer's label), when the bank sets
+    `answer_points`; otherwise nothing (the points are shared equally, as the heading's
+    total says)."""
+    unplaced = [name for name in problem.solution.answers if name not in placed]
+    if not problem.answer_points or not unplaced:
         return Tex("")
     t = translator(language)
     items = [Tex(f"{escape(problem.family.answer_label(name))} ({_points_text(problem.points_of(name))} "
-                 f"{t('point' if problem.points_of(name) == 1 else 'points')})") for name in problem.solution.answers]
+                 f"{t('point' if problem.points_of(name) == 1 else 'points')})") for name in unplaced]
     return Tex(f"\\noindent{{\\small {t('answer_points', items=Tex('; '.join(items)))}}}\\par\\medskip\n")
 
 
 def render_problem(problem: Problem, course: Path | None = None, language: str = DEFAULT) -> dict[str, Any]:
     """A family problem for part.tex (its template looked up in the course's template
-    folder first, when the bank has one); the statement is the family's own English."""
-    context = problem_context(problem)
+    folder first, when the bank has one); the statement is the family's own English.
+    Points of answers that the template's parts do not show go under the heading."""
+    placed: set[str] = set()
+    context = {**problem_context(problem), "part_points": lambda *names: _part_points(problem, names, placed)}
     family = problem.family
+    statement = reusable_figures(render_block(family.template, "statement", context, family.template_dir, course))
     return {
         "kind": "family",
         "title": family.title,
         "points": _points_text(problem.points),
-        "statement": Tex(answer_points_line(problem, language) + reusable_figures(
-            render_block(family.template, "statement", context, family.template_dir, course))),
+        "statement": Tex(answer_points_line(problem, language, placed) + statement),
         "solution": render_block(family.template, "solution", context, family.template_dir, course),
         "choice": render_choice(problem, language),
     }

@@ -5,6 +5,7 @@ problem's points are shared equally, as before."""
 
 import csv
 import json
+import re
 import shutil
 import subprocess
 from fractions import Fraction
@@ -16,7 +17,7 @@ from click.testing import CliRunner
 from generator.bank import load_bank
 from generator.cli import cli
 from generator.export.moodle import cloze_boxes
-from generator.pipeline import problem_context
+from generator.pipeline import answer_points_line, problem_context
 from generator.variants import draw_slot, problem_for
 
 WEIGHTED = {"family": "sgd_step", "points": 8, "answer_points": {"w_plain": 2, "w_decay": 4, "shrink_factor": 2}}
@@ -50,13 +51,23 @@ def test_answers_json_records_the_points_of_every_answer(made):
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler's pdftotext")
-def test_the_exam_prints_each_answers_points(made):
+def test_the_exam_prints_each_parts_points(made):
     text = subprocess.run(["pdftotext", str(made / "class" / "s0" / "exam.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout
     flat = " ".join(text.split())
-    assert "Points per answer: the weight after one plain SGD step (2 points); the weight after one step with " \
-           "weight decay (4 points); the shrink factor c (2 points)." in flat
-    assert flat.count("Points per answer") == 1  # not for the problem without answer_points
+    # exam.cls's own part points, beside (a), (b), (c), in the order the parts ask
+    shown = re.findall(r"\(([abc])\) \((\d+) points?\)", flat)
+    assert shown == [("a", "2"), ("b", "4"), ("c", "2")]
+    assert "Points per answer" not in flat  # every answer has its part; no line under the heading
+
+
+def test_answers_no_part_shows_get_a_line_under_the_heading(tmp_path):
+    bank = load_bank(str(_bank(tmp_path, BANK)))
+    problem = draw_slot(bank, 0, "x", bank.slots[0])
+    placed = {"w_plain", "w_decay"}
+    line = answer_points_line(problem, placed=placed)
+    assert "the shrink factor c (2 points)" in line and "plain" not in line
+    assert answer_points_line(problem, placed=set(problem.solution.answers)) == ""
 
 
 def test_grade_gives_an_answer_its_own_points(made, tmp_path):
