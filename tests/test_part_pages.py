@@ -4,7 +4,7 @@ continues on the next. A part's label "(b)" hangs left of the parts' text column
 every line of the part's text (displays and figures too) begins at that column or right
 of it, whereas a problem's heading and statement and a section's heading begin left of
 it: a page whose first line begins at the column, below a part's label on the page
-before, holds the rest of that part."""
+before, holds the rest of that part. Nor does anything run past the text area's foot."""
 
 from __future__ import annotations
 
@@ -66,11 +66,39 @@ def split_parts(pdf: Path) -> list[str]:
     return found
 
 
+def below_the_text(pdf: Path) -> list[str]:
+    """Words printed below the text area, between its foot (2.2 cm above the page's edge,
+    plus a descender's depth) and the footer: 'page N: word'."""
+    xml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    found = []
+    for number, page in enumerate(xml.split("<page ")[1:], 1):
+        height = float(re.search(r'height="([\d.]+)"', page).group(1))
+        found += [f"page {number}: {html.unescape(text)}" for _, _, _, y1, text in WORD.findall(page)
+                  if height - 62.4 + 6 < float(y1) < height - 40]
+    return found
+
+
 @pytest.mark.parametrize(("bank", "seed"), [("midterm", 1), ("midterm", 2), ("midterm", 3), ("final", 1)])
 def test_no_part_is_split_across_pages(bank: str, seed: int, tmp_path: Path) -> None:
     exam = draw_exam(load_bank(bank), seed)
     write_exam(exam, tmp_path)
     assert split_parts(tmp_path / "exam.pdf") == []
+    # and nothing of the key's worked solutions runs past the page foot (midterm seed 1's
+    # pooling figure did, 17 pt, inside exam.cls's framed solution)
+    assert below_the_text(tmp_path / "key.pdf") == []
+    assert below_the_text(tmp_path / "exam.pdf") == []
+
+
+def test_text_past_the_foot_is_found(tmp_path: Path) -> None:
+    tex = tmp_path / "tall.tex"
+    tex.write_text(r"""\documentclass[11pt]{exam}
+\usepackage[a4paper,margin=2.2cm]{geometry}
+\begin{document}
+\vbox to 1.02\textheight{Top\vfill Bottom}
+\end{document}
+""")
+    subprocess.run(["pdflatex", "-interaction=batchmode", "tall.tex"], cwd=tmp_path, capture_output=True, check=False)
+    assert [found.split(": ")[1] for found in below_the_text(tmp_path / "tall.pdf")] == ["Bottom"]
 
 
 def test_a_split_part_is_found(tmp_path: Path) -> None:
