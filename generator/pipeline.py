@@ -190,7 +190,8 @@ def exam_parts(exam: Exam) -> tuple[dict[str, Any], dict[str, Any]]:
         "honour_code": Tex(to_latex(look.honour_code)) if look.honour_code else None,
         "fields": _fields(exam, t),
         "space_scale": _points_text(look.space_scale) if look.space_scale != 1 else None,
-        "page": Tex("\\thepage"),
+        "page": Tex("\\thepage{}"),
+        "total": Tex("\\gentotal{}"),  # the copy's page count (preamble.tex)
         "paper": look.paper,
         "pad": True,  # to an even page count, so that the next copy starts on a right-hand page
         "cover": _cover(exam) if look.cover else None,

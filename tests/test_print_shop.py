@@ -64,6 +64,22 @@ def test_every_copy_has_an_even_length_so_each_starts_on_a_right_hand_page(even)
     assert "print double-sided" in output
 
 
+def test_every_page_says_page_n_of_its_copys_length(even):
+    """One pdflatex pass, and yet each page knows its copy's length (preamble.tex's
+    \\gentotal), in the per-student PDFs and in the joined class file."""
+    folder, _ = even
+    start = 0
+    for i in range(6):
+        for kind in ("exam", "key"):
+            pdf = folder / f"s{i}" / f"{kind}.pdf"
+            length = _pages(pdf)
+            for page in range(1, length + 1):
+                assert f"page {page} of {length}" in _page_text(pdf, page), (pdf, page)
+        exam_length = _pages(folder / f"s{i}" / "exam.pdf")
+        assert f"page {exam_length} of {exam_length}" in _page_text(folder / "exams.pdf", start + exam_length)
+        start += exam_length
+
+
 def test_a4_is_the_default(even):
     assert "595.276 x 841.89" in _info(even[0] / "exams.pdf")["Page size"]
 
