@@ -141,6 +141,16 @@ def test_part_d_asks_for_one_ratio():
     assert "exact fractions" in statement
 
 
+def test_part_c_asks_for_the_bound_and_the_boundary():
+    """Issue #15: "for which rates does it converge? Is the largest such value itself allowed?"
+    spoke of a largest value of an open interval, which does not exist. Part (c) names the
+    bound eta-bar of 0 < eta < eta-bar and asks separately about eta = eta-bar."""
+    statement = " ".join(render_problem(make_problem(FAMILY, 0))["statement"].split())
+    assert "largest such value" not in statement
+    assert r"exactly when $0 < \eta < \bar\eta$" in statement
+    assert r"at $\eta = \bar\eta$ itself" in statement
+
+
 def test_slip_values_on_sheet_case():
     family = get_family(FAMILY)
     slips = {(s.answer, s.name): s.value for s in family.slips(SHEET, family.solve(SHEET))}
