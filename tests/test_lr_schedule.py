@@ -125,3 +125,36 @@ def test_the_figure_marks_the_answers():
         for (x, y), rate in zip(plot["points"], rates, strict=True):
             assert abs(y - HEIGHT * rate / base) <= Fraction(1, 20)
             assert (x, y) in plot["path"] or problem.params["schedule"] == "step"
+
+
+def test_warmup_names_the_base_rate_eta_max():
+    """Issue #15: the warm-up schedule's statement called the base rate eta_0 and said the rate
+    at t = 0 'is still eta_0', while its formula gives eta_0 * 0/w = 0 there. With warm-up the
+    base rate is the peak, eta_max; the other schedules keep eta_0, their rate at t = 0."""
+    from generator.pipeline import render_problem
+
+    warm = make_problem("lr_schedule", 3, {"schedules": ["warmup_cosine"]})
+    statement = " ".join(render_problem(warm)["statement"].split())
+    assert r"\eta_0" not in statement and "is still" not in statement
+    assert r"base learning rate $\eta_{\max} =" in statement
+    step = make_problem("lr_schedule", 3, {"schedules": ["step"]})
+    assert r"when the rate is still $\eta_0$" in " ".join(render_problem(step)["statement"].split())
+
+
+@pytest.mark.parametrize("options", [{"schedules": [s]} for s in SCHEDULES])
+def test_each_answer_shows_its_points_in_one_part(options):
+    """Issue #18: with `answer_points` every answer's points stand beside the one part that asks
+    for it (all weights differ, so a part counted twice or left out would show), and no line of
+    points per answer is left under the heading."""
+    import re
+    from fractions import Fraction
+
+    from generator.pipeline import render_problem
+
+    problem = make_problem("lr_schedule", 5, options)
+    problem.answer_points = {name: Fraction(2**i) for i, name in enumerate(problem.solution.answers)}
+    problem.points = sum(problem.answer_points.values())
+    statement = render_problem(problem)["statement"]
+    assert "\\noindent{\\small" not in statement
+    shown = [int(x) for x in re.findall(r"\\(?:sub)?part\[(\d+)\]", statement)]
+    assert sum(shown) == problem.points

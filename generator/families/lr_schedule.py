@@ -72,8 +72,11 @@ class LrSchedule(Family):
     def solve(self, params: dict[str, Any]) -> Solution:
         exact = [learning_rate(params, t) for t in params["steps"]]
         rows = [row(params, t, value) for t, value in zip(params["steps"], exact, strict=True)]
+        # the square roots the asked rates use, for the key's line of their decimals
+        roots = [n for n in (2, 3) if any(row.get("cos") and f"sqrt{n}" in row["cos"] for row in rows)]
         return Solution(answers={"lr": [shown(v) for v in exact]},
-                        work={"rows": rows, "plot": plot(params), "horizon": horizon(params), **span(params)})
+                        work={"rows": rows, "plot": plot(params), "horizon": horizon(params), "roots": roots,
+                              **span(params)})
 
     def slips(self, params: dict[str, Any], solution: Solution) -> list[Slip]:
         steps, schedule = params["steps"], params["schedule"]
