@@ -5,6 +5,7 @@ from oracle import as_float
 
 from generator.family import get_family
 from generator.numbers import exact
+from generator.pipeline import render_problem
 from generator.variants import make_problem
 
 FAMILY = "computational_graph"
@@ -171,3 +172,20 @@ def test_precise_rounding():
     assert precise.rounded(exact("0.00005"), 4) == exact("0.0001")  # exact numbers round exactly
     with pytest.raises(ArithmeticError):
         precise.rounded(precise.real(exact("0.00005")), 4)
+
+
+@pytest.mark.parametrize("smooth", [False, True])
+def test_part_b_names_every_node_it_grades(smooth):
+    """Issue #15: node_grads grades df/df = 1 too, but part (b) said only "every node v" and the
+    key did not box it. The statement now names the nodes, the output first, and the key boxes
+    each of them; argument values inside a function's own parentheses get no second pair."""
+    for seed in range(5):
+        problem = make_problem("computational_graph", seed, {"smooth": smooth})
+        rendered = render_problem(problem)
+        statement = " ".join(rendered["statement"].split())
+        names = list(problem.solution.answers["node_grads"])
+        listed = "($" + "$, $".join([names[-1], *reversed(names[:-1])]) + "$)"
+        assert problem.solution.work["output"] == names[-1]
+        assert f"every node $v$ {listed}" in statement
+        assert f"\\bar {names[-1]} &= \\result{{1}}" in rendered["solution"]
+        assert "((" not in rendered["solution"].replace("\\bigl(", "")

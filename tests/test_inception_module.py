@@ -1,3 +1,4 @@
+import re
 from fractions import Fraction
 
 import pytest
@@ -104,3 +105,14 @@ def test_part_b_has_one_reading():
     assert "give the total of both convolutions" in statement
     assert problem.solution.answers["macs_reduced"] == 70_647_808
     assert problem.solution.work["macs_big"] == 57_802_752
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_key_rounds_the_millions(seed):
+    """Issue #15: the key printed "(30.507008 million)"; the millions are rounded to three digits."""
+    rendered = render_problem(make_problem(FAMILY, seed))["solution"]
+    millions = re.findall(r"about (?:\} |\$)([0-9.\\,]+)(?: \\text\{ |\$ )million", rendered)
+    assert len(millions) == 2, rendered
+    for text in millions:
+        digits = text.replace("\\,", "").replace(".", "").strip("0")
+        assert len(digits) <= 3, text

@@ -6,6 +6,7 @@ from family_suite import FamilySuite
 from torch import nn
 
 from generator.family import get_family
+from generator.pipeline import render_problem
 from generator.variants import make_problem
 
 FAMILY = "resnet_params"
@@ -167,3 +168,11 @@ def test_slip_values_on_resnet50():
     assert slips["running_stats"] == 25_557_032 + bn
     assert slips["no_projection"] == 25_557_032 - shortcuts
     assert slips["head_without_bias"] == 25_557_032 - 1000
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_stem_says_it_has_no_bias(seed):
+    """Issue #15: "Every convolution has no bias" stood in the stages' item, so the stem's
+    convolution could be read with a bias; the stem's item now says it has none."""
+    statement = " ".join(render_problem(make_problem("resnet_params", seed))["statement"].split())
+    assert "convolution without bias from" in statement
