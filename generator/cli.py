@@ -102,10 +102,12 @@ def problem(family: str, seed: int, options_yaml: str | None, as_json: bool, as_
               help='Family options as YAML, e.g. "{channels: [64, 128]}".')
 @click.option("--out", type=click.Path(path_type=Path), default=Path("output"), show_default=True,
               help="Folder for the PNG.")
-def preview(family: str, seed: int, options_yaml: str | None, out: Path) -> None:
+@click.option("--paper", type=click.Choice(PAPERS), default=PAPERS[0], show_default=True,
+              help="Paper size: the PNG is as wide as its page, lines break as on its exam.")
+def preview(family: str, seed: int, options_yaml: str | None, out: Path, paper: str) -> None:
     """Render one problem of FAMILY and its worked solution to a PNG; print its path."""
     item = make_problem(family, seed, _parse_options(options_yaml))
-    click.echo(str(write_preview(item, out)))
+    click.echo(str(write_preview(item, out, paper)))
 
 
 @cli.command("new-family")
@@ -267,11 +269,16 @@ def grade(responses: Path, exams: Path, out: Path | None, hand: Path | None) -> 
               help="Distinct variants per problem of the bank.")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
               help="The file to write  [default: BANK-FORMAT.xml or .zip]")
-def export(form: str, bank: str, seed: int, variants: int, out: Path | None) -> None:
+@click.option("--paper", type=click.Choice(PAPERS), default=None,
+              help="Paper size, instead of the bank's `paper`: the images are as wide as its text.")
+def export(form: str, bank: str, seed: int, variants: int, out: Path | None, paper: str | None) -> None:
     """Export the bank's problems to an LMS: one category (Moodle) or question groups
     (Canvas) per problem, each with distinct variants, tolerances, slip feedback and the
     worked solution."""
-    path, warnings = export_bank(_load_bank(bank, pools=False), seed, variants, form, out)
+    loaded = _load_bank(bank, pools=False)
+    if paper is not None:
+        loaded.look = dataclasses.replace(loaded.look, paper=paper)
+    path, warnings = export_bank(loaded, seed, variants, form, out)
     for warning in warnings:
         click.echo(warning, err=True)
     click.echo(f"wrote {path}")

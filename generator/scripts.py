@@ -10,7 +10,13 @@ stays text: pdftotext reads it back, and it is shaped as a native reader expects
 
 Each string is split into runs of one script (`script_runs`), each run set in the font
 and OpenType script that shape it, and right-to-left runs (Arabic, Hebrew) in LuaTeX's
-right-to-left direction. User text is escaped before it reaches LaTeX, as everywhere."""
+right-to-left direction. User text is escaped before it reaches LaTeX, as everywhere.
+
+Each string is typeset in both weights, regular and bold, in the same run (fontspec
+loads a family's bold face when it declares it, so the second page costs only its
+shaping), and \\genstring picks the page of the weight around it: a title in
+`\\bfseries` prints in bold. A script whose bold face is not installed gets its regular
+face on the bold page (fontspec's substitution, a warning, not an error)."""
 
 from __future__ import annotations
 
@@ -116,7 +122,9 @@ def _command(face: Face) -> str:
     return "genface" + "".join(c for c in face.font + face.script if c.isalpha())
 
 
-MACROS_FILE = "gen-strings.tex"  # \\genstring{N}: page N of FILE_NAME, lowered by its depth
+MACROS_FILE = "gen-strings.tex"  # \\genstring@N (regular) and \\genstring@N@b (bold): pages of FILE_NAME
+# the pages of each string, in order: the macro's suffix and the weight's switch
+WEIGHTS = (("", ""), ("@b", "\\bfseries"))
 
 
 def placeholders(strings: list[str]) -> dict[str, Tex]:
@@ -129,31 +137,33 @@ _MISSING = re.compile(r"Missing character: There is no (.+?) \(U\+[0-9A-F]+\)")
 
 
 def typeset(strings: list[str], folder: Path, *, size_pt: int = 11) -> dict[str, str]:
-    """Typeset each distinct string once (in the order of `placeholders`) into
-    folder/FILE_NAME, one page as large as its box, and write folder/MACROS_FILE, which
-    defines \\genstring{N} to include page N lowered by its depth, so it sits on the line
-    like text. Returns the strings with characters no font has (emoji, unassigned code
-    points), which print as gaps, with those characters."""
+    """Typeset each distinct string once (in the order of `placeholders`) in each weight
+    into folder/FILE_NAME, one page as large as its box, and write folder/MACROS_FILE,
+    which defines \\genstring@N and \\genstring@N@b to include string N's regular and bold
+    page lowered by its depth, so it sits on the line like text (preamble.tex's
+    \\genstring{N} picks one by the current series). Returns the strings with characters no
+    font has (emoji, unassigned code points), which print as gaps, with those characters."""
     distinct = list(dict.fromkeys(strings))
     pdf, log = _run_lualatex(strings_document(distinct, size_pt))
     depths: list[str] = []
     missing: dict[str, str] = {}
     lost = ""
-    for line in log.splitlines():  # a string's warnings come between its BEGIN and END lines
+    for line in log.splitlines():  # a page's warnings come between its BEGIN and END lines
         if line.startswith("GEN-STRING-BEGIN"):
             lost = ""
         elif (found := _MISSING.search(line)) is not None:
             lost += found.group(1)
         elif line.startswith("GEN-STRING-END "):
             if lost:
-                missing[distinct[len(depths)]] = "".join(dict.fromkeys(lost))
+                text = distinct[len(depths) // len(WEIGHTS)]
+                missing[text] = "".join(dict.fromkeys(missing.get(text, "") + lost))
             depths.append(line.split()[1])
-    if len(depths) != len(distinct):
-        raise LatexError(f"LuaLaTeX typeset {len(depths)} of {len(distinct)} names and titles")
+    if len(depths) != len(distinct) * len(WEIGHTS):
+        raise LatexError(f"LuaLaTeX typeset {len(depths) // len(WEIGHTS)} of {len(distinct)} names and titles")
     (folder / FILE_NAME).write_bytes(pdf)
-    macros = "".join(f"\\expandafter\\def\\csname genstring@{page}\\endcsname"
-                     f"{{\\raisebox{{-{depth}}}{{\\includegraphics[page={page}]{{{FILE_NAME}}}}}}}\n"
-                     for page, depth in enumerate(depths, 1))
+    macros = "".join(f"\\expandafter\\def\\csname genstring@{page // len(WEIGHTS) + 1}{WEIGHTS[page % len(WEIGHTS)][0]}"
+                     f"\\endcsname{{\\raisebox{{-{depth}}}{{\\includegraphics[page={page + 1}]{{{FILE_NAME}}}}}}}\n"
+                     for page, depth in enumerate(depths))
     (folder / MACROS_FILE).write_text(macros, encoding="utf-8")
     return missing
 
@@ -164,11 +174,14 @@ def files_in(folder: Path) -> dict[str, Path]:
 
 
 def strings_document(strings: list[str], size_pt: int) -> str:
-    """The LuaLaTeX source: a font family per face used, then one page per string."""
+    """The LuaLaTeX source: a font family per face used, then one page per string and
+    weight (regular, bold)."""
     faces = list(dict.fromkeys(face for text in strings for face, _ in script_runs(text)))
-    fonts = "\n".join(f"\\newfontfamily\\{_command(f)}{{{f.font}}}[Renderer=HarfBuzz, Script={f.script}]"
-                      for f in faces)
-    pages = "\n".join(f"\\genstring{{{_runs_tex(text)}}}" for text in strings)
+    # ItalicFont={}: no italic shapes, so fontspec does not load the italic and bold italic
+    # faces it would otherwise try (which pays for loading the bold ones)
+    fonts = "\n".join(f"\\newfontfamily\\{_command(f)}{{{f.font}}}[ItalicFont={{}}, Renderer=HarfBuzz, "
+                      f"Script={f.script}]" for f in faces)
+    pages = "\n".join(f"\\genstring{{{weight}{_runs_tex(text)}}}" for text in strings for _, weight in WEIGHTS)
     return rf"""\documentclass[{size_pt}pt]{{article}}
 \usepackage{{fontspec}}
 {fonts}

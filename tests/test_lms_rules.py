@@ -108,7 +108,7 @@ def exports(tmp_path_factory) -> dict[str, Export]:
     base = tmp_path_factory.mktemp("lms")
     found = {}
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(export_questions, "render_pngs", lambda pieces: [PNG] * len(pieces))
+        patch.setattr(export_questions, "render_pngs", lambda pieces, paper="a4": [PNG] * len(pieces))
         for name, source in (("default", "default"), ("midterm", "midterm"), ("choice", CHOICE_BANK),
                              ("questions", QUESTIONS_BANK), ("course", "course")):
             if isinstance(source, dict):

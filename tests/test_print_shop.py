@@ -1,8 +1,10 @@
 """Class files a print shop takes as they are: the bank's paper size, every copy of an
 even length (each student starts on a right-hand page when printed double-sided), with
-`pages: uniform` all copies equally long, and the owner's id on every page."""
+`pages: uniform` all copies equally long, and the owner's id on every page; previews and
+exports' images as wide as the paper's text."""
 
 import subprocess
+import zipfile
 
 import pytest
 from click.testing import CliRunner
@@ -124,3 +126,50 @@ def test_a_bad_value_is_named(tmp_path, key, value):
     (tmp_path / "bank.yaml").write_text(BANK.format(extra=f"{key}: {value}\n"))
     result = CliRunner().invoke(cli, ["exam", "--bank", str(tmp_path / "bank.yaml"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and f"`{key}` is one of" in result.output
+
+
+# --- the paper of previews and exports' images ------------------------------------
+# A4's text is 210 - 2 x 22 = 166 mm wide, Letter's 215.9 - 44 = 171.9 mm (margin 2.2 cm);
+# previews and images are rasterised at 110 dpi.
+MM = 110 / 25.4  # pixels per millimetre
+
+
+def _png_width(path) -> int:
+    return int.from_bytes(path.read_bytes()[16:20], "big")  # the IHDR chunk's width
+
+
+@pytest.mark.parametrize(("paper", "page_mm"), [("a4", 210), ("letter", 215.9)])
+def test_a_preview_is_as_wide_as_the_paper(tmp_path, paper, page_mm):
+    args = ["preview", "yolo_output", "--seed", "1", "--out", str(tmp_path)]
+    result = CliRunner().invoke(cli, args + (["--paper", paper] if paper != "a4" else []))
+    assert result.exit_code == 0, result.output
+    assert abs(_png_width(tmp_path / "yolo_output-1.png") - page_mm * MM) <= 1.5
+
+
+def _export_widths(root, extra: str, *args: str) -> set[int]:
+    (root / "bank.yaml").write_text(BANK.format(extra=extra))
+    result = CliRunner().invoke(cli, ["export", "--format", "qti", "--bank", str(root / "bank.yaml"), "--variants", "1",
+                                      "--out", str(root / "quiz.zip"), *args])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(root / "quiz.zip") as archive:
+        images = [name for name in archive.namelist() if name.endswith(".png")]
+        assert images
+        return {int.from_bytes(archive.read(name)[16:20], "big") for name in images}
+
+
+def test_exports_images_are_as_wide_as_the_banks_papers_text(tmp_path):
+    border_mm = 2 * 6 * 25.4 / 72  # the preview package's 6 pt on either side
+    for paper, text_mm in (("a4", 166), ("letter", 171.9)):
+        (tmp_path / paper).mkdir()
+        widths = _export_widths(tmp_path / paper, f"paper: {paper}\n")
+        assert all(abs(w - (text_mm + border_mm) * MM) <= 1.5 for w in widths), (paper, widths)
+    (tmp_path / "override").mkdir()
+    overridden = _export_widths(tmp_path / "override", "paper: letter\n", "--paper", "a4")
+    assert overridden == _export_widths(tmp_path / "a4", "")  # no key: a4
+
+
+@pytest.mark.parametrize("command", [["preview", "yolo_output", "--seed", "1"], ["export", "--format", "moodle"],
+                                     ["exam"]])
+def test_a_bad_paper_on_the_command_line_is_named(tmp_path, command):
+    result = CliRunner().invoke(cli, [*command, "--paper", "a5", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "'--paper'" in result.output and "'a4', 'letter'" in result.output

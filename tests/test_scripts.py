@@ -79,3 +79,38 @@ def test_a_title_in_another_script_is_printed(tmp_path):
     assert result.exit_code == 0, result.output
     text = _text(tmp_path / "o" / "exam.pdf")
     assert "Глубокое обучение" in text and "深度学习" in text
+    fonts = _fonts(tmp_path / "o" / "exam.pdf")  # the title in \bfseries, the course in regular
+    assert "NotoSans-Bold" in fonts and "NotoSansCJKsc-Regular" in fonts and "NotoSansCJKsc-Bold" not in fonts
+
+
+def _fonts(pdf) -> str:
+    return subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+
+
+def test_a_name_takes_the_weight_of_the_text_around_it(klass):
+    """The name field prints the name in bold (as it prints the id), the grading sheet's
+    table in regular: each script's bold face on the exam, its regular one on the sheet."""
+    for student, face in [("ru", "NotoSans"), ("ar", "NotoSansArabic"), ("hi", "NotoSansDevanagari"),
+                          ("zh", "NotoSansCJKsc")]:
+        assert f"{face}-Bold" in _fonts(klass / student / "exam.pdf"), student
+        assert f"{face}-Regular" in _fonts(klass / "grading.pdf"), student
+
+
+def test_each_string_is_typeset_in_both_weights():
+    document = scripts.strings_document(["Дмитрий", "王芳"], 11)
+    assert document.count("\\genstring{") == 4 and document.count("\\genstring{\\bfseries") == 2
+
+
+def test_a_script_without_a_bold_face_falls_back_to_regular(tmp_path, monkeypatch):
+    regular_only = "AR PL SungtiL GB"  # latex-cjk-chinese-arphic-gbsn00lp: Cyrillic, no bold
+    listed = subprocess.run(["fc-list", ":", "family", "style"], capture_output=True, text=True).stdout
+    if regular_only not in listed or "SungtiL GB:style=Bold" in listed:
+        pytest.skip(f"needs {regular_only} without a bold face")
+    monkeypatch.setitem(scripts.FACES, "CYRILLIC", scripts.Face(regular_only, "Cyrillic"))
+    assert scripts.typeset(["Дмитрий"], tmp_path) == {}
+    sizes = subprocess.run(["pdfinfo", "-f", "1", "-l", "2", str(tmp_path / scripts.FILE_NAME)],
+                           capture_output=True, text=True, check=True).stdout
+    pages = [line.split(":", 1)[1].split("pts")[0].strip() for line in sizes.splitlines()
+             if line.startswith("Page") and "size:" in line]
+    assert len(pages) == 2 and pages[0] == pages[1]  # the bold page set in the regular face
+    assert "genstring@1@b" in (tmp_path / scripts.MACROS_FILE).read_text()

@@ -1,6 +1,7 @@
 """Problem statements and worked solutions as PNG images for LMS questions, typeset by
 pdflatex from the same templates as the printed exam (figures, tables and the
 families' own macros included), each cut to its content, then rasterised by pdftoppm.
+A piece is as wide as the text of the bank's paper, so it looks as that paper's exam prints it.
 All pieces go into one document, so an export costs one pdflatex run."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from ..bank import PAPERS
 from ..compile import compile_pdf
 from ..errors import GenError, ToolError
 from ..render import Tex, render_template
@@ -17,15 +19,16 @@ from ..render import Tex, render_template
 RESOLUTION_DPI = 110  # sharp enough to read subscripts, small enough to embed by the hundred
 
 
-def render_pngs(pieces: list[Tex]) -> list[bytes]:
-    """One PNG per piece of LaTeX (a statement or a solution), in order."""
+def render_pngs(pieces: list[Tex], paper: str = PAPERS[0]) -> list[bytes]:
+    """One PNG per piece of LaTeX (a statement or a solution), in order, each as wide as
+    the text of `paper` (a4 or letter)."""
     if not pieces:
         return []
     pdftoppm = shutil.which("pdftoppm")
     if pdftoppm is None:
         raise ToolError("pdftoppm was not found, so the questions' images cannot be made",
                         hint="install it with: sudo apt-get install poppler-utils")
-    pdf = compile_pdf(render_template("export.tex", {"pieces": pieces}), label="export images")
+    pdf = compile_pdf(render_template("export.tex", {"pieces": pieces, "paper": paper}), label="export images")
     pngs = _rasterise(pdftoppm, pdf)
     if len(pngs) != len(pieces):
         raise GenError(f"expected {len(pieces)} images, pdflatex made {len(pngs)} pages")

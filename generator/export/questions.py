@@ -106,7 +106,8 @@ def collect(bank: Bank, seed: int, count: int) -> tuple[list[Category], list[str
     family problems have fewer distinct variants than asked for."""
     drawn = {slot.id: draw_variants(bank, seed, slot, count) for slot in bank.slots}
     rendered = [render_problem(p, bank.look.templates) for problems in drawn.values() for p in problems]
-    pngs = iter(render_pngs([piece for r in rendered for piece in (r["statement"], r["solution"])]))
+    pngs = iter(render_pngs([piece for r in rendered for piece in (r["statement"], r["solution"])],
+                            paper=bank.look.paper))
     categories = []
     for number, slot in enumerate(bank.slots, 1):
         variants = [Variant(p, next(pngs), next(pngs)) for p in drawn[slot.id]]
