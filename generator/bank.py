@@ -106,6 +106,7 @@ class Look:
     cover: bool = False  # the first page is a cover: header, fields and a score table (the key: answers)
     paper: str = "a4"  # a4 or letter (gen exam --paper overrides it)
     pages: str = "even"  # even: each copy padded to an even count; uniform: every copy as long as the longest
+    layout: str = "page"  # page: each problem starts a page; compact: problems follow each other on a page
 
 
 @dataclass
@@ -127,9 +128,10 @@ class Bank:
 # The keys a bank and its problems may have: a misspelt key is an error, not silently
 # ignored (an instructor who writes `shufle: true` must not believe the exam is shuffled).
 LOOK_KEYS = ("logo", "header", "footer", "honour_code", "fields", "space_scale", "section_points", "templates",
-             "cover", "paper", "pages")
+             "cover", "paper", "pages", "layout")
 PAPERS = ("a4", "letter")
 PAGES = ("even", "uniform")
+LAYOUTS = ("page", "compact")
 BANK_KEYS = ("title", "course", "date", "instructions", "problems", "shuffle", "distinct", "sections", "language",
              *LOOK_KEYS)
 SLOT_KEYS = ("id", "points", "one_of")
@@ -410,12 +412,13 @@ class _Reader:
         cover = data.get("cover", False)
         if not isinstance(cover, bool):
             raise BankError("`cover` must be true or false", where=self.at(data, "cover"))
-        for key, allowed in (("paper", PAPERS), ("pages", PAGES)):
+        for key, allowed in (("paper", PAPERS), ("pages", PAGES), ("layout", LAYOUTS)):
             if data.get(key, allowed[0]) not in allowed:
                 raise BankError(f"`{key}` is one of {', '.join(allowed)}, got {data[key]!r}", where=self.at(data, key))
         return Look(
             paper=data.get("paper", PAPERS[0]),
             pages=data.get("pages", PAGES[0]),
+            layout=data.get("layout", LAYOUTS[0]),
             logo=self.file_key(data, "logo", image=True),
             header=_text(data.get("header"), "header", where),
             footer=_text(data.get("footer"), "footer", where),

@@ -77,9 +77,18 @@ def render_problem(problem: Problem, course: Path | None = None, language: str =
         "title": family.title,
         "points": _points_text(problem.points),
         "statement": Tex(answer_points_line(problem, language, placed) + statement),
+        # the statement before its parts, and the parts (layout: compact keeps the first together)
+        **_opening_and_parts(Tex(answer_points_line(problem, language, placed) + statement)),
         "solution": render_block(family.template, "solution", context, family.template_dir, course),
         "choice": render_choice(problem, language),
     }
+
+
+def _opening_and_parts(statement: Tex) -> dict[str, Tex | None]:
+    at = statement.find("\\begin{parts}")
+    if at < 0:
+        return {"opening": None, "parts": None}
+    return {"opening": Tex(statement[:at]), "parts": Tex(statement[at:])}
 
 
 def render_question(asked: Asked, bank: Bank) -> dict[str, Any]:
@@ -193,6 +202,7 @@ def exam_parts(exam: Exam) -> tuple[dict[str, Any], dict[str, Any]]:
         "page": Tex("\\thepage{}"),
         "total": Tex("\\gentotal{}"),  # the copy's page count (preamble.tex)
         "paper": look.paper,
+        "compact": look.layout == "compact",  # problems follow each other; each part keeps its room to write
         "pad": True,  # to an even page count, so that the next copy starts on a right-hand page
         "cover": _cover(exam) if look.cover else None,
     }
@@ -207,7 +217,8 @@ def _cover(exam: Exam) -> dict[str, Any]:
 
 def _rendered_items(exam: Exam) -> list[dict[str, Any]]:
     """Every problem and question for part.tex; the first of each section carries the
-    section's heading, and on the exam a family problem keeps its pages to itself."""
+    section's heading, and on the exam a family problem keeps its pages to itself (unless
+    the bank's layout is compact: then problems follow each other on a page)."""
     bank = exam.bank
     items = exam.problems
     rendered = []
@@ -216,7 +227,7 @@ def _rendered_items(exam: Exam) -> list[dict[str, Any]]:
                 else render_problem(item, bank.look.templates, bank.language))
         following = items[index + 1] if index + 1 < len(items) else None
         data["section"] = _section(exam, item) if index == 0 or items[index - 1].section != item.section else None
-        data["page_after"] = following is not None and (
+        data["page_after"] = following is not None and bank.look.layout == "page" and (
             isinstance(item, Problem) or isinstance(following, Problem) or following.section != item.section)
         rendered.append(data)
     return rendered
