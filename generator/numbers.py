@@ -89,10 +89,11 @@ def _fixed(p: int, q: int, digits: int) -> str:
 
 
 def rounded(value: sp.Expr, places: int) -> sp.Rational:
-    """`value` rounded half up to `places` decimals, as an exact Rational: the key's
-    "about" values, rounded without passing through floats."""
+    """`value` rounded to `places` decimals, a half away from zero as students are taught
+    (-1.23625 to -1.2363), as an exact Rational: the key's "about" values, rounded without
+    passing through floats."""
     scale = sp.Integer(10) ** places
-    return sp.Integer(sp.floor(value * scale + sp.Rational(1, 2))) / scale
+    return sp.sign(value) * sp.Integer(sp.floor(abs(value) * scale + sp.Rational(1, 2))) / scale
 
 
 def significant(value: sp.Expr, digits: int) -> sp.Rational:

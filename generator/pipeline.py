@@ -272,7 +272,9 @@ def render_exam(exam: Exam, *, key: bool) -> str:
 
 
 def _points_text(points: Fraction) -> Tex:
-    return Tex(str(points.numerator) if points.denominator == 1 else f"{float(points):g}")
+    """Points as printed: whole, or to at most two decimals (an equal share of 10 among
+    3 answers prints 3.33; grading keeps the exact share)."""
+    return Tex(str(points.numerator) if points.denominator == 1 else f"{float(points):.2f}".rstrip("0"))
 
 
 def answers_json(exam: Exam) -> str:

@@ -85,8 +85,8 @@ class SgdStep(Family):
             answers["w_momentum_decoupled"] = decoupled[-1]["w"]
             # The statement asks for four decimals; the key shows that rounding next to the exact value.
             work |= {"coupled": coupled, "decoupled": decoupled,
-                     "coupled_rounded": away_from_zero(coupled[-1]["w"]),
-                     "decoupled_rounded": away_from_zero(decoupled[-1]["w"])}
+                     "coupled_rounded": numbers.rounded(coupled[-1]["w"], DEFAULT_PLACES),
+                     "decoupled_rounded": numbers.rounded(decoupled[-1]["w"], DEFAULT_PLACES)}
         return Solution(answers=answers, work=work)
 
     def slips(self, params: dict[str, Any], solution: Solution) -> list[Slip]:
@@ -148,12 +148,6 @@ def first_gradient(rng: np.random.Generator, places: int, w: sp.Rational, lr: sp
     allowed = [sp.Rational(k, scale) for k in range(-scale, scale + 1)
                if k and abs(sp.Rational(k, scale) + decay * w) > floor]
     return pick(rng, allowed)
-
-
-def away_from_zero(value: sp.Rational) -> sp.Rational:
-    """`value` to the asked four decimals, a half rounded away from zero as students are
-    taught (numbers.rounded rounds a negative half towards zero: -1.23625 to -1.2362)."""
-    return sp.sign(value) * numbers.rounded(abs(value), DEFAULT_PLACES)
 
 
 def smallest_gradable_weight(lr: sp.Rational, decay: sp.Rational, momentum: sp.Rational | None) -> sp.Rational:
