@@ -1,3 +1,5 @@
+import re
+
 import pytest
 import sympy as sp
 import torch
@@ -5,9 +7,13 @@ import torch.nn.functional as F
 from family_suite import FamilySuite
 from torch.autograd.functional import jacobian, vjp
 
+from generator.bank import Bank
+from generator.compile import compile_tex
 from generator.errors import InfeasibleError
 from generator.family import get_family
-from generator.variants import make_problem
+from generator.numbers import tex_matrix
+from generator.pipeline import render_exam, render_problem
+from generator.variants import Exam, make_problem
 
 FAMILY = "conv_as_matrix"
 SEEDS = range(200)
@@ -135,3 +141,21 @@ def test_slip_values():
     m = A.shape[0] // co
     interleaved = A.reshape(co, m, ci, n).permute(1, 0, 3, 2).reshape(co * m, ci * n)
     assert torch.equal(interleaved, _t(slips["position_major"]))
+
+
+def test_key_boxes_the_matrix_b():
+    """Issue #15: part (b) grades the matrix B, but the key boxed only the words 'B = A^T'."""
+    problem = make_problem(FAMILY, 1)
+    assert f"\\result{{{tex_matrix(problem.solution.answers['B'])}}}" in render_problem(problem)["solution"]
+
+
+def test_tall_matrices_stay_inside_the_solution_frame():
+    """Issue #15: a tall matrix (up to 10 rows) in a display hangs half below its baseline, and the
+    split of the solution frame across pages did not count that depth: in a quarter of the seeds A
+    or B ran past the frame and the page foot ('Overfull \\vbox ... detected at' the solution's end)."""
+    problems = [make_problem(FAMILY, seed) for seed in range(40)]
+    for number, problem in enumerate(problems, 1):
+        problem.number = number
+    exam = Exam(bank=Bank(name="tall", title=FAMILY, slots=[]), seed=0, variant="TEST-0000", problems=problems)
+    _, log = compile_tex(render_exam(exam, key=True), label=FAMILY)
+    assert not re.findall(r"^Overfull \\vbox \((.*)pt too high\) detected", log, re.MULTILINE)

@@ -109,3 +109,11 @@ def test_ninths_have_their_factor_pulled_out():
     assert problem.solution.work["average"]
     assert "exact fractions" in rendered["statement"]
     assert r"Y = \frac{1}{9}\begin{bmatrix} 16 & 25 & 25 \\ 19 & 30 & 30" in " ".join(rendered["solution"].split())
+
+
+def test_boxed_output_stays_with_its_sentence():
+    """Issue #15: a key's page broke between 'All 9 windows give' and the boxed Y. The sentence and
+    the box are now one unbreakable block."""
+    solution = render_problem(make_problem(FAMILY, 1))["solution"]
+    block = solution[solution.index(r"\begin{minipage}"):]
+    assert "windows give" in block and r"\result{Y =" in block and block.rstrip().endswith(r"\end{minipage}")

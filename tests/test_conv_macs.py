@@ -1,3 +1,4 @@
+import re
 from fractions import Fraction
 
 import sympy as sp
@@ -87,3 +88,20 @@ def test_statement_says_the_padded_zeros_count():
     statement = " ".join(render_problem(make_problem(FAMILY, 4, WIDE))["statement"].split())
     assert "the products with the padded zeros included" in statement
     assert "a decimal to two places" in statement
+
+
+def test_key_rounds_the_counts_it_restates_in_millions():
+    """Issue #15: the key restated 7,225,344 MACs as '7.225344 million' and 1,281,394,688,000 as
+    '1281394.688 million'. The aside now gives two places in a unit that fits, and says 'about'
+    when it rounds; the ratio's decimal is written with '=' only when it is exact."""
+    cases = [(1, {}), (4, {}), (2, {"square": False, "kernel_sizes": [7], "channels": [1000, 2048],
+                                    "map_sides": [113, 255]}), (0, {"channels": [2], "map_sides": [1]})]
+    for seed, options in cases:
+        problem = make_problem(FAMILY, seed, options)
+        solution = " ".join(render_problem(problem)["solution"].split())
+        assert not re.search(r"\d\.\d{3}", solution), solution
+    seed_1 = make_problem(FAMILY, 1)
+    assert seed_1.solution.answers["macs_standard"] == 160_563_200
+    assert "about $160.56$ million MACs" in " ".join(render_problem(seed_1)["solution"].split())
+    tiny = make_problem(FAMILY, 0, {"channels": [2], "map_sides": [1]})
+    assert "million" not in render_problem(tiny)["solution"]

@@ -4,6 +4,7 @@ from family_suite import FamilySuite
 
 from generator.errors import InfeasibleError
 from generator.family import get_family
+from generator.pipeline import render_problem
 from generator.variants import make_problem
 
 SEEDS = range(200)
@@ -97,3 +98,14 @@ def test_exact_division_when_flooring_is_off():
 def test_infeasible_options_are_named(options, needs):
     with pytest.raises(InfeasibleError, match=needs):
         make_problem(FAMILY, 0, options)
+
+
+def test_part_c_asks_the_span_it_grades():
+    """Issue #15: part (c) asked only for the output size while the key also graded the span of the
+    window with the new dilation (compare_effective_kernel). It now asks for both and boxes both."""
+    problem = make_problem("conv_output_size", 7)
+    rendered = render_problem(problem)
+    statement = " ".join(rendered["statement"].split())
+    assert "Give the span of one kernel window along one side and the output size again" in statement
+    span = problem.solution.answers["compare_effective_kernel"]
+    assert f"\\result{{{span}}}" in rendered["solution"]

@@ -3,6 +3,8 @@ from family_suite import FamilySuite
 from oracle import trainable_params
 
 from generator.family import get_family
+from generator.numbers import tex_number
+from generator.pipeline import render_problem
 from generator.variants import make_problem
 
 SEEDS = range(200)
@@ -71,3 +73,13 @@ def test_every_slip_is_offered():
         for bias in ("yes", "no")}
     assert names["yes"] == {"k_not_squared", "forgot_in_channels", "forgot_biases", "bias_per_input"}
     assert names["no"] == {"k_not_squared", "forgot_in_channels", "added_biases"}
+
+
+def test_key_boxes_the_weights_and_biases_it_asks_for():
+    """Issue #15: part (a) asks the weights and the biases separately and grades both, but the key
+    boxed only the total."""
+    for seed, options in ((3, {"bias": "yes"}), (3, {"bias": "no"}), (5, {"kernel_sizes": [1]})):
+        problem = make_problem(FAMILY, seed, options)
+        solution = render_problem(problem)["solution"]
+        for name in ("weights", "biases", "params"):
+            assert f"\\result{{{tex_number(problem.solution.answers[name])}}}" in solution, name

@@ -3,6 +3,7 @@ import torch
 from family_suite import FamilySuite
 
 from generator.family import get_family
+from generator.pipeline import render_problem
 from generator.variants import make_problem
 
 FAMILY = "transposed_conv_output_size"
@@ -111,3 +112,14 @@ def test_target_is_another_size_the_conv_maps_back(seed):
     p, a = problem.params, problem.solution.answers
     if "target_size" in p:
         assert p["target_size"] in a["conv_input_sizes"] and p["target_size"] != a["output_size"]
+
+
+def test_statement_claims_no_upsampling_and_orders_the_list():
+    """Issue #15: every statement said the decoder 'upsamples' the map, though with stride 1 the
+    output can be no larger than the input; and part (c) asked for a list
+    of sizes without saying in which order to give them."""
+    problem = make_problem(FAMILY, 6, {"strides": [1]})  # 18 x 18 to 18 x 18
+    assert problem.solution.answers["output_size"] <= problem.params["input_size"]
+    statement = " ".join(render_problem(problem)["statement"].split())
+    assert "upsamples" not in statement
+    assert "(square inputs), from the smallest to the largest." in statement

@@ -13,6 +13,7 @@ import sympy as sp
 from .. import domain
 from ..draws import pick
 from ..family import Family, Option, Slip, Solution, boolean, ints_from, register
+from ..rounding import fixed, rounded
 from ..shapes import conv_macs, conv_params
 from ..tolerance import half_unit
 
@@ -76,12 +77,14 @@ class ConvMacs(Family):
                 "macs_pointwise": sp.Integer(pointwise_macs),
                 "params_depthwise": sp.Integer(depthwise_params),
                 "params_pointwise": sp.Integer(pointwise_params),
-                # Exact decimals: a count divided by 10^6 always terminates.
-                "mega_standard": standard / 10**6,
-                "mega_separable": separable / 10**6,
-                "mega_flops_standard": 2 * standard / 10**6,
-                "mega_flops_separable": 2 * separable / 10**6,
+                # The counts in millions (or billions, trillions) to two places, for the key's aside
+                # on FLOPs: 7.23 million, not 7.225344 million.
+                "scaled_standard": _scaled(standard),
+                "scaled_separable": _scaled(separable),
                 "k2_plus_out": sp.Integer(k * k + c_out),
+                # the two-place decimal part (c) asks for, and whether it is the exact value
+                "ratio_places": fixed(rounded(standard / separable, 2), 2),
+                "ratio_exact_in_places": rounded(standard / separable, 2) == standard / separable,
             },
         )
 
@@ -127,6 +130,21 @@ class ConvMacs(Family):
         if a["saving_ratio"] != sp.Rational(k * k * c_out, k * k + c_out):
             problems.append("saving ratio differs from k^2 C_out / (k^2 + C_out)")
         return problems
+
+
+# Units for a large count, largest first: word, FLOP prefix, size.
+SCALES = (("trillion", "T", 10**12), ("billion", "G", 10**9), ("million", "M", 10**6))
+
+
+def _scaled(count: sp.Integer) -> dict[str, Any] | None:
+    """A count of MACs in the largest unit it reaches (millions from a tenth of a million on),
+    to two places, and the FLOPs when a MAC counts as two; None for a smaller count."""
+    for word, prefix, size in SCALES:
+        if count >= size or (size == 10**6 and 10 * count >= size):
+            value = sp.Rational(count, size)
+            return {"unit": word, "prefix": prefix, "value": fixed(rounded(value, 2), 2),
+                    "double": fixed(rounded(2 * value, 2), 2), "exact": rounded(value, 2) == value}
+    return None
 
 
 def _unpack(params: dict[str, Any]) -> tuple[int, int, int, int, int]:
