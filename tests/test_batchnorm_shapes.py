@@ -145,3 +145,13 @@ def test_the_input_shape_never_breaks_across_lines():
         problem = make_problem(FAMILY, seed)
         shape = r"\times ".join(map(str, problem.params["input_shape"]))
         assert f"= {{{shape}}}$" in render_problem(problem)["statement"]
+
+
+def test_part_a_asks_the_axes_by_their_indices():
+    """Issue #15: reduce_dims is graded as a list of indices, but the statement asked only "over which
+    axes", which a student answers with names; the key now boxes the indices it grades."""
+    for layouts in (["NC"], ["NCHW"], ["NHWC"]):
+        problem = make_problem(FAMILY, 0, {"layouts": layouts})
+        rendered = render_problem(problem)
+        assert "give their indices, counting from 0" in " ".join(rendered["statement"].split())
+        assert f"\\result{{{', '.join(map(str, problem.solution.answers['reduce_dims']))}}}" in rendered["solution"]

@@ -10,6 +10,7 @@ from oracle import build, trainable_params
 from generator.errors import InfeasibleError, OptionError
 from generator.families.conv_architecture import INPUT_CHANNELS, INPUT_SIDES, TARGET_CHANNELS
 from generator.family import Solution, get_family
+from generator.pipeline import render_problem
 from generator.variants import make_problem
 
 FAMILY = "conv_architecture"
@@ -255,3 +256,12 @@ def test_infeasible_options_are_named():
         make_problem(FAMILY, 0, {"input": [3, 32, 30]})
     with pytest.raises(OptionError):
         make_problem(FAMILY, 0, {"kernel_sizes": [0, 3]})
+
+
+def test_key_boxes_every_shape_it_grades():
+    """Issue #15: the answer is the shape after every layer, but the key boxed only the last one."""
+    problem = make_problem("conv_architecture", 7)
+    solution = render_problem(problem)["solution"]
+    for shape in problem.solution.answers["shapes"]:
+        boxed = "\\result{" + "\\times ".join(map(str, shape)) + "}"
+        assert boxed in solution

@@ -4,7 +4,7 @@ from family_suite import FamilySuite
 from oracle import macs, trainable_params
 
 from generator.family import get_family
-from generator.numbers import exact
+from generator.numbers import decimal, exact
 from generator.pipeline import render_problem
 from generator.variants import make_problem
 
@@ -85,3 +85,25 @@ def test_statement_states_the_padding_and_asks_what_is_graded():
     assert "those with the padded zeros included" in statement
     assert set(problem.solution.answers) == {"receptive_field", "params_stack", "params_single", "ratio",
                                              "macs_stack", "macs_single"}
+
+
+def test_the_map_is_at_least_as_wide_as_the_field():
+    """Issue #15: a 17 x 17 convolution on a 7 x 7 map multiplies mostly padded zeros."""
+    for options in ({}, EVERY_SIZE):
+        for seed in SEEDS:
+            problem = make_problem(FAMILY, seed, options)
+            assert problem.params["height"] >= problem.solution.answers["receptive_field"]
+
+
+def test_key_boxes_the_ratio_and_gives_it_to_three_places():
+    """Issue #15: the statement asks a fraction or three decimals; the key gave only a percentage, unboxed."""
+    problem = make_problem(FAMILY, 1)
+    solution = " ".join(render_problem(problem)["solution"].split())
+    ratio = problem.solution.answers["ratio"]
+    assert f"\\result{{\\frac{{{ratio.p}}}{{{ratio.q}}}}}" in solution
+    assert f"\\approx {decimal(ratio, 3)}" in solution or f"= {decimal(ratio, 3)}" in solution
+
+
+def test_one_channel_is_singular():
+    statement = render_problem(make_problem(FAMILY, 2, {**EVERY_SIZE, "channels": [1]}))["statement"]
+    assert "1$\nchannel to as many" in statement or "1$ channel to as many" in " ".join(statement.split())

@@ -114,3 +114,12 @@ def test_averages_have_their_factor_pulled_out():
     assert "as exact fractions" in rendered["statement"]
     assert r"Y = \result{\frac{1}{9}\begin{bmatrix} -43 & 50 \\ -16 & -53 \end{bmatrix}}" in solution
     assert r"\frac{\partial L}{\partial X} = \result{\frac{1}{9}\begin{bmatrix} -1 & -1" in solution
+
+
+def test_the_layer_stands_on_its_own_line_and_averages_say_how_to_round():
+    """Issue #15: the layer's call broke after 'AvgPool2d(' inside the text, and the statement asked
+    for exact fractions while the grader accepts four decimals."""
+    statement = render_problem(make_problem(FAMILY, 0))["statement"]
+    assert "\\begin{center}\n\\texttt{torch.nn.AvgPool2d(kernel\\_size=" in statement
+    assert "as exact fractions or as decimals rounded to four places" in statement
+    assert "rounded" not in render_problem(make_problem(FAMILY, 0, {"mode": "max"}))["statement"]

@@ -12,13 +12,15 @@ import sympy as sp
 from .. import domain
 from ..draws import pick
 from ..family import Family, Option, Slip, Solution, ints_from, register
+from ..numbers import rounded
 from ..shapes import Layer, conv_macs, conv_params, receptive_field, total_params
 from ..tolerance import half_unit
 
-# Channel counts of VGG-like stages and the map sides they run on (ImageNet's 224 halved,
-# CIFAR's 32 halved): with k in {3, 5} and n in {2, 3, 4}, 1,080 combinations.
+# Channel counts of VGG-like stages and the map sides they run on (ImageNet's 224, CIFAR's 32 and
+# STL-10's 96 halved). A map is at least as wide as the field: with k in {3, 5} and n in {2, 3, 4},
+# 13 * 62 = 806 combinations.
 CHANNELS = [16, 24, 32, 48, 64, 96, 128, 160, 192, 256, 320, 384, 512]
-MAP_SIDES = [7, 8, 14, 16, 28, 32, 56, 64, 112]
+MAP_SIDES = [7, 8, 12, 14, 16, 24, 28, 32, 48, 56, 64, 96, 112]
 MAX_SIDE = 224
 
 
@@ -49,9 +51,12 @@ class ConvStackCompare(Family):
     }
 
     def draw(self, rng: np.random.Generator, options: dict[str, Any]) -> dict[str, Any]:
-        side = sp.Integer(pick(rng, MAP_SIDES))
-        return {"channels": pick(rng, options["channels"]), "kernel_size": pick(rng, options["kernel_sizes"]),
-                "depth": pick(rng, options["depths"]), "height": side, "width": side}
+        channels, kernel, depth = (pick(rng, options[name]) for name in ("channels", "kernel_sizes", "depths"))
+        # a map at least as wide as the field: a 17 x 17 convolution on a 7 x 7 map would mostly multiply
+        # padded zeros, which no designer builds (the largest field, 6 * 6 + 1 = 37, still has 56 to 112)
+        field = depth * (kernel - 1) + 1
+        side = sp.Integer(pick(rng, [side for side in MAP_SIDES if side >= field]))
+        return {"channels": channels, "kernel_size": kernel, "depth": depth, "height": side, "width": side}
 
     def solve(self, params: dict[str, Any]) -> Solution:
         c, k, n = params["channels"], params["kernel_size"], params["depth"]
@@ -67,7 +72,9 @@ class ConvStackCompare(Family):
                      "ratio": stack / single, "macs_stack": macs_stack, "macs_single": macs_single},
             work={"per_layer": sp.Integer(conv_params(c, c, k, bias=False)), "stack_c2": sp.Integer(n * k * k),
                   "single_c2": sp.Integer(field * field), "c2": sp.Integer(c * c), "saved": single - stack,
-                  "positions": sp.Integer(h * w), "extra_nonlinearities": sp.Integer(n - 1)},
+                  "positions": sp.Integer(h * w), "extra_nonlinearities": sp.Integer(n - 1),
+                  # the ratio as the statement allows it (three decimals), and as a percentage
+                  "ratio_3": rounded(stack / single, 3), "percent": rounded(100 * stack / single, 1)},
         )
 
     def slips(self, params: dict[str, Any], solution: Solution) -> list[Slip]:
