@@ -17,9 +17,11 @@ from pathlib import Path
 import pytest
 
 from generator.bank import load_bank
+from generator.i18n import text
 from generator.pipeline import write_exam
 from generator.variants import draw_exam
 
+BLANK = text("en", "blank_page")  # what the page that makes a copy's length even says
 LABEL = re.compile(r"^\([a-z]{1,2}\)$")  # a part's label, (a) ... (z)
 LINE = re.compile(r"<line[^>]*>(.*?)</line>", re.S)
 WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>')
@@ -52,6 +54,9 @@ def split_parts(pdf: Path) -> list[str]:
                      if len(line) > 1 and LABEL.match(line[0][2])).most_common(1)[0][0]
     found, open_part = [], None  # open_part: the part whose text the last line was part of
     for number, lines in enumerate(pages, 1):
+        if [" ".join(w[2] for w in line) for line in lines] == [BLANK]:  # the page that makes a copy even
+            open_part = None
+            continue
         for index, line in enumerate(lines):
             first = line[0]
             label = LABEL.match(first[2]) and first[1] < column - 1
