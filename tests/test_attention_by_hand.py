@@ -166,3 +166,14 @@ def test_each_part_shows_the_points_of_its_answers(tmp_path, seed, options):
     assert "Points per answer" not in statement
     shown = re.findall(r"\\part\[([^\]]+)\]", statement)
     assert sum(Fraction(points) for points in shown) == problem.points
+
+
+@pytest.mark.parametrize("dims", [[1], [9]])
+def test_no_query_saturates_its_softmax(dims):
+    """d = 1 and d = 9 can draw a query whose scores spread so wide that its weights read
+    0.0025 and 0.9975; such draws are drawn again, so every row keeps a weight of e^-4."""
+    for seed in range(40):
+        scores = make_problem(FAMILY, seed, {"dims": dims}).contract()["answers"]["scores"]
+        for row in scores:
+            seen = [Fraction(s) for s in row if s is not None]
+            assert max(seen) - min(seen) <= 4, (seed, row)

@@ -59,6 +59,10 @@ TOLERANCES = {"weights": Tolerance("abs", Fraction(1, 10**WEIGHT_PLACES)),
 # plus the slack of a student who makes the slip and rounds as told, plus a margin.
 SEPARATION = {"scores": sp.Rational(1, 1000), "weights": sp.Rational(1, 1000), "output": sp.Rational(1, 200)}
 ATTEMPTS = 100  # draws per problem; at least 3 in 4 first draws are gradable (see draw)
+# A query whose scores spread wider than this puts a weight below e^-4 = 0.018 on a key,
+# next to 0.98 or more: a saturated row that shows nothing. d = 4 on the default grid never
+# spreads wider; d = 1 (scores up to 4 in size) and d = 9 (up to 3) can, and are drawn again.
+MAX_SPREAD = 4
 
 Keep = Callable[[int, int], bool]
 MASKS: dict[str, Keep] = {
@@ -96,7 +100,8 @@ class AttentionByHand(Family):
         the gradability itself has no simple closed form to draw from."""
         for _ in range(ATTEMPTS):
             params = _candidate(rng, options)
-            if not self.ungradable(params, self.solve(params)):
+            solution = self.solve(params)
+            if not saturated(solution.answers["scores"]) and not self.ungradable(params, solution):
                 return params
         raise InfeasibleError(f"no gradable attention problem found in {ATTEMPTS} draws",
                               hint="allow larger lengths or more key dimensions")
@@ -196,6 +201,11 @@ class AttentionByHand(Family):
             if distance(slip.value, solution.answers[slip.answer]) <= SEPARATION[slip.answer]:
                 problems.append(f"slip {slip.answer}:{slip.name} lies within the tolerance of the answer")
         return problems
+
+
+def saturated(scores: Matrix) -> bool:
+    """Some query's visible scores spread wider than MAX_SPREAD."""
+    return any(max(seen) - min(seen) > MAX_SPREAD for seen in ([s for s in row if s is not None] for row in scores))
 
 
 def _candidate(rng: np.random.Generator, options: dict[str, Any]) -> dict[str, Any]:
