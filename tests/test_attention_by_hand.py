@@ -168,12 +168,16 @@ def test_each_part_shows_the_points_of_its_answers(tmp_path, seed, options):
     assert sum(Fraction(points) for points in shown) == problem.points
 
 
-@pytest.mark.parametrize("dims", [[1], [9]])
-def test_no_query_saturates_its_softmax(dims):
+@pytest.mark.parametrize("dims", [[1], [4], [9]])
+def test_the_weights_are_neither_saturated_nor_uniform(dims):
     """d = 1 and d = 9 can draw a query whose scores spread so wide that its weights read
-    0.0025 and 0.9975; such draws are drawn again, so every row keeps a weight of e^-4."""
+    0.0025 and 0.9975, and d = 1 keys such as (-2, -2) that make every weight 0.5: such
+    draws are drawn again. Every row keeps a weight of e^-4 or more, at most one query
+    (never every query) scores all its keys alike, and the queries' rows are not all the same."""
     for seed in range(40):
         scores = make_problem(FAMILY, seed, {"dims": dims}).contract()["answers"]["scores"]
-        for row in scores:
-            seen = [Fraction(s) for s in row if s is not None]
-            assert max(seen) - min(seen) <= 4, (seed, row)
+        rows = [[Fraction(s) for s in row if s is not None] for row in scores]
+        assert all(max(seen) - min(seen) <= 4 for seen in rows), (seed, scores)
+        flat = [len(set(seen)) == 1 for seen in rows if len(seen) > 1]
+        assert sum(flat) <= 1 and not all(flat), (seed, scores)
+        assert any(row != scores[0] for row in scores), (seed, scores)
