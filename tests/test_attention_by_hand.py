@@ -3,16 +3,21 @@ the output directly, the weights as the output for V = identity (each query's we
 over the keys), the scores as Q K^T / sqrt(d) with torch's causal mask tril(ones(n, m))."""
 
 import math
+import re
 from fractions import Fraction
 
+import pytest
 import torch
 import torch.nn.functional as F
+import yaml
 from family_suite import FamilySuite, matches_json
 from oracle import as_float, tensor
 
+from generator.bank import load_bank
 from generator.family import get_family
 from generator.numbers import exact, to_json
-from generator.variants import make_problem
+from generator.pipeline import render_problem
+from generator.variants import draw_slot, make_problem
 
 FAMILY = "attention_by_hand"
 SLACK = 1e-9  # float64 arithmetic on exact small values
@@ -142,3 +147,37 @@ def test_the_exact_path_agrees_with_the_fifty_digit_path(monkeypatch):
                                 mask="causal" if problem.params["causal"] else "none") == answers
         assert [s.value for s in family.slips(problem.params, problem.solution)] == slips
     module._attention.cache_clear()
+
+
+PART_POINT_CASES = [(1, {}), (2, {"causal": True})]
+
+
+@pytest.mark.parametrize(("seed", "options"), PART_POINT_CASES)
+def test_each_part_shows_the_points_of_its_answers(tmp_path, seed, options):
+    """With answer_points every answer's points print beside the one part that asks it, so
+    no answer is left for the line under the heading, and the parts' points add up (#18)."""
+    names = list(get_family(FAMILY).answer_labels)
+    path = tmp_path / "bank.yaml"
+    path.write_text(yaml.safe_dump({"title": "t", "problems": [
+        {"family": FAMILY, "points": len(names), "options": options, "answer_points": dict.fromkeys(names, 1)}]}))
+    bank = load_bank(str(path))
+    problem = draw_slot(bank, seed, "x", bank.slots[0])
+    statement = render_problem(problem)["statement"]
+    assert "Points per answer" not in statement
+    shown = re.findall(r"\\part\[([^\]]+)\]", statement)
+    assert sum(Fraction(points) for points in shown) == problem.points
+
+
+@pytest.mark.parametrize("dims", [[1], [4], [9]])
+def test_the_weights_are_neither_saturated_nor_uniform(dims):
+    """d = 1 and d = 9 can draw a query whose scores spread so wide that its weights read
+    0.0025 and 0.9975, and d = 1 keys such as (-2, -2) that make every weight 0.5: such
+    draws are drawn again. Every row keeps a weight of e^-4 or more, at most one query
+    (never every query) scores all its keys alike, and the queries' rows are not all the same."""
+    for seed in range(40):
+        scores = make_problem(FAMILY, seed, {"dims": dims}).contract()["answers"]["scores"]
+        rows = [[Fraction(s) for s in row if s is not None] for row in scores]
+        assert all(max(seen) - min(seen) <= 4 for seen in rows), (seed, scores)
+        flat = [len(set(seen)) == 1 for seen in rows if len(seen) > 1]
+        assert sum(flat) <= 1 and not all(flat), (seed, scores)
+        assert any(row != scores[0] for row in scores), (seed, scores)

@@ -59,6 +59,11 @@ TOLERANCES = {"weights": Tolerance("abs", Fraction(1, 10**WEIGHT_PLACES)),
 # plus the slack of a student who makes the slip and rounds as told, plus a margin.
 SEPARATION = {"scores": sp.Rational(1, 1000), "weights": sp.Rational(1, 1000), "output": sp.Rational(1, 200)}
 ATTEMPTS = 100  # draws per problem; at least 3 in 4 first draws are gradable (see draw)
+# A query whose scores spread wider than this puts a weight below e^-4 = 0.018 on a key,
+# next to 0.98 or more: a saturated row that shows nothing. d = 4 on the default grid never
+# spreads wider; d = 1 (scores up to 4 in size) and d = 9 (up to 3) can, and are drawn again,
+# as are draws whose queries mostly score every key alike (see uninformative).
+MAX_SPREAD = 4
 
 Keep = Callable[[int, int], bool]
 MASKS: dict[str, Keep] = {
@@ -96,7 +101,8 @@ class AttentionByHand(Family):
         the gradability itself has no simple closed form to draw from."""
         for _ in range(ATTEMPTS):
             params = _candidate(rng, options)
-            if not self.ungradable(params, self.solve(params)):
+            solution = self.solve(params)
+            if not uninformative(solution.answers["scores"]) and not self.ungradable(params, solution):
                 return params
         raise InfeasibleError(f"no gradable attention problem found in {ATTEMPTS} draws",
                               hint="allow larger lengths or more key dimensions")
@@ -196,6 +202,18 @@ class AttentionByHand(Family):
             if distance(slip.value, solution.answers[slip.answer]) <= SEPARATION[slip.answer]:
                 problems.append(f"slip {slip.answer}:{slip.name} lies within the tolerance of the answer")
         return problems
+
+
+def uninformative(scores: Matrix) -> bool:
+    """Some query's visible scores spread wider than MAX_SPREAD (a saturated softmax), or
+    the scores of more than one query, or of every query, over two keys or more are all
+    equal (uniform weights: K = (-2, -2) with d = 1 makes every weight 0.5), or every query
+    scores the keys the same (one row worked over and over)."""
+    rows = [[s for s in row if s is not None] for row in scores]
+    if any(max(seen) - min(seen) > MAX_SPREAD for seen in rows):
+        return True
+    flat = [len(set(seen)) == 1 for seen in rows if len(seen) > 1]
+    return sum(flat) > 1 or all(flat) or all(row == scores[0] for row in scores)
 
 
 def _candidate(rng: np.random.Generator, options: dict[str, Any]) -> dict[str, Any]:

@@ -113,6 +113,9 @@ class AttentionCost(Family):
             "growth_total_approx": rounded(answers["growth_total"], GROWTH_PLACES),
             "growth_total_terminates": (answers["growth_total"] * 10**GROWTH_PLACES).q == 1,
             "mega_total": rounded(total / 10**6, 0),
+            # "about 12,885 million", but "about 39,582 billion" rather than 39,582,419 million
+            "rough_total": rounded(total / 10**(6 if total < 10**12 else 9), 0),
+            "rough_unit": "million" if total < 10**12 else "billion",
         })
 
     def slips(self, params: dict[str, Any], solution: Solution) -> list[Slip]:

@@ -24,6 +24,9 @@ from ..draws import pick
 from ..errors import InfeasibleError
 from ..family import Family, Option, Slip, Solution, ints_from, one_of, register
 from ..linalg import Matrix, Vector, matmul, matvec, transpose
+from ..numbers import tex_number
+from ..render import Tex
+from ..rounding import fixed
 from ..tolerance import Tolerance
 
 HIDDEN = 2
@@ -242,14 +245,23 @@ class RnnForward(Family):
             "a": _each(run["pre"][t], shown), "h": _each(run["states"][t + 1], shown),
         } for t in range(len(x))]
         last = run["states"][-1]
+        # The key writes every value it computed as the student is told to: exactly (ReLU),
+        # or with four decimals, trailing zeros kept (tanh: 0.9730, not 0.973).
+        places = PLACES if tanh else None
+        steps = _each_step(run["steps"], shown)
         work = {
             "T": len(x), "D": len(x[0]), "approx": tanh,
-            "forward": forward_steps,
-            "squares": [shown(v**2) for v in last],
-            "backward": list(reversed(_each_step(run["steps"], shown))),
+            # W_xh x_t is exact (tenths times tenths): it keeps its own digits
+            "forward": [{**step, "wx": _tex(step["wx"], None), **{k: _tex(step[k], places) for k in ("wh", "a", "h")}}
+                        for step in forward_steps],
+            "last_h": [_tex(v, places, paren=True) for v in _each(last, shown)],
+            "squares": [_tex(shown(v**2), places) for v in last],
+            "backward": [{**step, **{k: _tex(step[k], places) for k in ("delta", "deriv", "g", "back") if k in step}}
+                         for step in reversed(steps)],
             "W_hhT": transpose(w_hh),
-            "terms": {name: [s[key] for s in _each_step(run["steps"], shown)]
+            "terms": {name: [_tex(s[key], places) for s in steps]
                       for name, key in (("grad_W_hh", "hh"), ("grad_W_xh", "xh"), ("grad_b", "g"))},
+            "shown": {name: _tex(value, places) for name, value in answers.items()},
         }
         return Solution(answers=answers, work=work)
 
@@ -381,6 +393,17 @@ def _numbers(params: dict[str, Any]) -> dict[str, Any]:
     if params["nonlinearity"] != "tanh":
         return params
     return {k: v if k == "nonlinearity" else _each(v, precise.real) for k, v in params.items()}
+
+
+def _tex(value: Any, places: int | None, *, paren: bool = False) -> Tex:
+    """A number, vector (a column) or matrix as the key prints it: exact, or with exactly
+    `places` decimals; `paren` puts a negative number in parentheses."""
+    if isinstance(value, list):
+        rows = [row if isinstance(row, list) else [row] for row in value]
+        body = r" \\ ".join(" & ".join(_tex(v, places) for v in row) for row in rows)
+        return Tex(rf"\begin{{bmatrix}} {body} \end{{bmatrix}}")
+    text = tex_number(value) if places is None else fixed(value, places)
+    return Tex(f"({text})" if paren and value < 0 else text)
 
 
 def _each_step(steps: list[dict[str, Any]], shown: Keep) -> list[dict[str, Any]]:

@@ -230,7 +230,9 @@ def steps(logits: Matrix, targets: list[int], answers: dict[str, Any]) -> dict[s
             "index": i + 1, "target": t, "logits": row, "shifted": [z - top for z in row],
             "exps": [Tex("1") if z == top else fixed(rounded(e, PLACES), PLACES)
                      for z, e in zip(row, exps, strict=True)],
-            "sum": fixed(rounded(sum(exps, sp.Integer(0)), PLACES), PLACES),
+            # every logit the row's largest: the sum is the whole number c, exactly
+            "sum": Tex(str(c)) if all(z == top for z in row) else fixed(rounded(sum(exps, sp.Integer(0)), PLACES),
+                                                                       PLACES),
             "probs": [fixed(p, PLACES) for p in answers["probs"][i]], "loss": fixed(answers["losses"][i], PLACES),
             "bars": [rounded(FIGURE["height"] * p, 1) for p in answers["probs"][i]],
         })
