@@ -23,7 +23,7 @@ The suite then runs, for that family:
   of them, 200 unless the environment's GEN_GRADABLE_EXAMPLES says otherwise), so that
   options outside the named option sets are covered too;
 - at least `min_distinct` distinct variants in 1,000 seeds with the default options;
-- the key of 30 seeds of each option set compiles without an overfull box over 1pt;
+- the key of 50 seeds of each option set compiles without an overfull box over 1pt (a line too wide, or a page too high);
 - every pin is refused with a message containing its text.
 Parametrization comes from conftest.py's pytest_generate_tests, which reads the class."""
 
@@ -48,7 +48,7 @@ from generator.pipeline import render_exam
 from generator.variants import Exam, make_problem
 
 # pdflatex's warning for a line that sticks out into the margin, with the amount
-OVERFULL = re.compile(r"^Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide\)", re.MULTILINE)
+OVERFULL = re.compile(r"^Overfull \\[hv]box \((\d+(?:\.\d+)?)pt too (?:wide|high)\)", re.MULTILINE)
 # Drawn (seed, options) examples of the gradability property: a draw no slip can spoil is
 # cheap to check (no torch), and the variants that spoil one are rare, so many are drawn.
 GRADABLE_EXAMPLES = int(os.environ.get("GEN_GRADABLE_EXAMPLES", "200"))
@@ -109,7 +109,7 @@ class FamilySuite:
         assert len(fingerprints) >= self.min_distinct, f"{len(fingerprints)} distinct variants in 1,000 seeds"
 
     def test_clean_page(self, option_set: dict[str, Any]) -> None:
-        problems = [make_problem(self.family, seed, option_set) for seed in range(30)]
+        problems = [make_problem(self.family, seed, option_set) for seed in range(50)]
         for number, problem in enumerate(problems, 1):
             problem.number = number
         exam = Exam(bank=Bank(name="clean-page", title=self.family, slots=[]), seed=0, variant="TEST-0000",
