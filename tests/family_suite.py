@@ -23,7 +23,10 @@ The suite then runs, for that family:
   of them, 200 unless the environment's GEN_GRADABLE_EXAMPLES says otherwise), so that
   options outside the named option sets are covered too;
 - at least `min_distinct` distinct variants in 1,000 seeds with the default options;
-- the key of 50 seeds of each option set compiles without an overfull box over 1pt (a line too wide, or a page too high);
+- the key of 50 seeds of each option set compiles without an overfull box over 1pt (a line too
+  wide, or a page too high);
+- with the bank's `answer_points`, every answer's points stand beside exactly one part of the
+  statement (exam.cls's "(b) (4 points)"), and no answer is left for a line under the heading;
 - every pin is refused with a message containing its text.
 Parametrization comes from conftest.py's pytest_generate_tests, which reads the class."""
 
@@ -32,6 +35,7 @@ from __future__ import annotations
 import os
 import re
 from fractions import Fraction
+from functools import reduce
 from typing import Any, ClassVar
 
 from hypothesis import HealthCheck, given, settings
@@ -44,10 +48,11 @@ from generator.bank import Bank
 from generator.check import gradability
 from generator.compile import compile_tex
 from generator.grade import matches
-from generator.pipeline import render_exam
+from generator.pipeline import render_exam, render_problem
 from generator.variants import Exam, make_problem
 
 # pdflatex's warning for a line that sticks out into the margin, with the amount
+PART_POINTS = re.compile(r"\\(?:sub)*part\[(\d+)\]")  # exam.cls's \part[4]
 OVERFULL = re.compile(r"^Overfull \\[hv]box \((\d+(?:\.\d+)?)pt too (?:wide|high)\)", re.MULTILINE)
 # Drawn (seed, options) examples of the gradability property: a draw no slip can spoil is
 # cheap to check (no torch), and the variants that spoil one are rare, so many are drawn.
@@ -117,6 +122,18 @@ class FamilySuite:
         _, log = compile_tex(render_exam(exam, key=True), label=self.family)
         wide = [float(pt) for pt in OVERFULL.findall(log) if float(pt) > self.overfull_limit_pt]
         assert not wide, f"overfull boxes of {wide} pt"
+
+    def test_parts_show_their_points(self, option_set: dict[str, Any]) -> None:
+        for seed in range(5):
+            problem = make_problem(self.family, seed, option_set)
+            # weights 1, 2, 4, ...: a part's points say which answers it shows, each one bit
+            problem.answer_points = {name: Fraction(2**i) for i, name in enumerate(problem.solution.answers)}
+            problem.points = sum(problem.answer_points.values(), Fraction(0))
+            statement = render_problem(problem)["statement"]
+            shown = [int(points) for points in PART_POINTS.findall(statement)]
+            assert not statement.startswith("\\noindent{\\small"), f"seed {seed}: answers no part shows"
+            assert sum(shown) == problem.points and reduce(int.__or__, shown, 0) == problem.points, \
+                f"seed {seed}: parts show {shown} of {problem.answer_points}: an answer in two parts, or in none"
 
     def test_nonsensical_pins_are_rejected_by_name(self, pin: dict[str, Any], says: str) -> None:
         assert says in rejected(self.family, pin)

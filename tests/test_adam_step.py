@@ -120,22 +120,3 @@ def test_moments_are_short_decimals(seed):
     answers = make_problem(FAMILY, seed).solution.answers
     for value in [*answers["m_hat"], *answers["v_hat"], *answers["w_adam"], *answers["w_adamw"]]:
         assert Fraction(int(value.p), int(value.q)) * 10**6 % 1 == 0, value
-
-
-@pytest.mark.parametrize("options", [{}, {"steps": 1}])
-def test_each_answer_shows_its_points_in_one_part(options):
-    """Issue #18: with `answer_points` every answer's points stand beside the one part that asks
-    for it (all weights differ, so a part counted twice or left out would show), and no line of
-    points per answer is left under the heading."""
-    import re
-    from fractions import Fraction
-
-    from generator.pipeline import render_problem
-
-    problem = make_problem("adam_step", 5, options)
-    problem.answer_points = {name: Fraction(2**i) for i, name in enumerate(problem.solution.answers)}
-    problem.points = sum(problem.answer_points.values())
-    statement = render_problem(problem)["statement"]
-    assert "\\noindent{\\small" not in statement
-    shown = [int(x) for x in re.findall(r"\\(?:sub)?part\[(\d+)\]", statement)]
-    assert sum(shown) == problem.points

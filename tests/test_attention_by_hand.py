@@ -3,21 +3,17 @@ the output directly, the weights as the output for V = identity (each query's we
 over the keys), the scores as Q K^T / sqrt(d) with torch's causal mask tril(ones(n, m))."""
 
 import math
-import re
 from fractions import Fraction
 
 import pytest
 import torch
 import torch.nn.functional as F
-import yaml
 from family_suite import FamilySuite, matches_json
 from oracle import as_float, tensor
 
-from generator.bank import load_bank
 from generator.family import get_family
 from generator.numbers import exact, to_json
-from generator.pipeline import render_problem
-from generator.variants import draw_slot, make_problem
+from generator.variants import make_problem
 
 FAMILY = "attention_by_hand"
 SLACK = 1e-9  # float64 arithmetic on exact small values
@@ -122,8 +118,6 @@ def test_a_student_using_the_rounded_weights_is_accepted():
             assert contract["tolerance"]["output"] == {"kind": "abs", "value": "1/1000"}
 
 
-
-
 def test_the_exact_path_agrees_with_the_fifty_digit_path(monkeypatch):
     """A value too close to a rounding boundary for generator.precise sends the whole
     computation down the exact sympy path; both paths give the same answers and slips."""
@@ -147,25 +141,6 @@ def test_the_exact_path_agrees_with_the_fifty_digit_path(monkeypatch):
                                 mask="causal" if problem.params["causal"] else "none") == answers
         assert [s.value for s in family.slips(problem.params, problem.solution)] == slips
     module._attention.cache_clear()
-
-
-PART_POINT_CASES = [(1, {}), (2, {"causal": True})]
-
-
-@pytest.mark.parametrize(("seed", "options"), PART_POINT_CASES)
-def test_each_part_shows_the_points_of_its_answers(tmp_path, seed, options):
-    """With answer_points every answer's points print beside the one part that asks it, so
-    no answer is left for the line under the heading, and the parts' points add up (#18)."""
-    names = list(get_family(FAMILY).answer_labels)
-    path = tmp_path / "bank.yaml"
-    path.write_text(yaml.safe_dump({"title": "t", "problems": [
-        {"family": FAMILY, "points": len(names), "options": options, "answer_points": dict.fromkeys(names, 1)}]}))
-    bank = load_bank(str(path))
-    problem = draw_slot(bank, seed, "x", bank.slots[0])
-    statement = render_problem(problem)["statement"]
-    assert "Points per answer" not in statement
-    shown = re.findall(r"\\part\[([^\]]+)\]", statement)
-    assert sum(Fraction(points) for points in shown) == problem.points
 
 
 @pytest.mark.parametrize("dims", [[1], [4], [9]])

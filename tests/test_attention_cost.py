@@ -3,20 +3,15 @@ torch from the params alone (four bias-free nn.Linear projections on a (1, n, d_
 meta tensor, the per-head torch.matmul of Q_h K_h^T and of A_h V_h on (1, h, n, d/h)
 tensors), each piece counted on its own, and again at 2n for the growth factors."""
 
-import re
-from fractions import Fraction
 
 import pytest
 import torch
-import yaml
 from family_suite import FamilySuite
 from oracle import as_float, macs
 
-from generator.bank import load_bank
 from generator.family import get_family
 from generator.numbers import exact
-from generator.pipeline import render_problem
-from generator.variants import draw_slot, make_problem
+from generator.variants import make_problem
 
 FAMILY = "attention_cost"
 
@@ -136,22 +131,3 @@ def test_infeasible_options_say_which_to_change():
     with pytest.raises(InfeasibleError) as info:
         make_problem(FAMILY, 0, {"d_models": [64], "heads": [16]})
     assert "a head has" in info.value.message
-
-
-PART_POINT_CASES = [(1, {}), (2, {})]
-
-
-@pytest.mark.parametrize(("seed", "options"), PART_POINT_CASES)
-def test_each_part_shows_the_points_of_its_answers(tmp_path, seed, options):
-    """With answer_points every answer's points print beside the one part that asks it, so
-    no answer is left for the line under the heading, and the parts' points add up (#18)."""
-    names = list(get_family(FAMILY).answer_labels)
-    path = tmp_path / "bank.yaml"
-    path.write_text(yaml.safe_dump({"title": "t", "problems": [
-        {"family": FAMILY, "points": len(names), "options": options, "answer_points": dict.fromkeys(names, 1)}]}))
-    bank = load_bank(str(path))
-    problem = draw_slot(bank, seed, "x", bank.slots[0])
-    statement = render_problem(problem)["statement"]
-    assert "Points per answer" not in statement
-    shown = re.findall(r"\\part\[([^\]]+)\]", statement)
-    assert sum(Fraction(points) for points in shown) == problem.points

@@ -96,22 +96,3 @@ def test_the_key_says_exactly_or_rounds():
         solution = " ".join(render_problem(make_problem(FAMILY, seed))["solution"].split())
         for number in re.findall(r"about \$([0-9.]+)\$", solution):
             assert len(number.partition(".")[2]) <= 2, (seed, number)
-
-
-@pytest.mark.parametrize("options", [{}, {"count": 5}])
-def test_each_answer_shows_its_points_in_one_part(options):
-    """Issue #18: with `answer_points` every answer's points stand beside the one part that asks
-    for it (all weights differ, so a part counted twice or left out would show), and no line of
-    points per answer is left under the heading."""
-    import re
-    from fractions import Fraction
-
-    from generator.pipeline import render_problem
-
-    problem = make_problem("focal_loss", 5, options)
-    problem.answer_points = {name: Fraction(2**i) for i, name in enumerate(problem.solution.answers)}
-    problem.points = sum(problem.answer_points.values())
-    statement = render_problem(problem)["statement"]
-    assert "\\noindent{\\small" not in statement
-    shown = [int(x) for x in re.findall(r"\\(?:sub)?part\[(\d+)\]", statement)]
-    assert sum(shown) == problem.points

@@ -161,22 +161,3 @@ def test_slip_values_on_sheet_case():
     assert family.solve(SHEET).answers["grad_at_start"] == [2, -4]
     assert slips["grad_at_start", "gradient_without_two"] == [1, -2]
     assert slips["grad_at_start", "cross_term_once"] == [6, -6]
-
-
-@pytest.mark.parametrize("options", [{}, {"fastest": False}])
-def test_each_answer_shows_its_points_in_one_part(options):
-    """Issue #18: with `answer_points` every answer's points stand beside the one part that asks
-    for it (all weights differ, so a part counted twice or left out would show), and no line of
-    points per answer is left under the heading."""
-    import re
-    from fractions import Fraction
-
-    from generator.pipeline import render_problem
-
-    problem = make_problem("gd_convergence", 5, options)
-    problem.answer_points = {name: Fraction(2**i) for i, name in enumerate(problem.solution.answers)}
-    problem.points = sum(problem.answer_points.values())
-    statement = render_problem(problem)["statement"]
-    assert "\\noindent{\\small" not in statement
-    shown = [int(x) for x in re.findall(r"\\(?:sub)?part\[(\d+)\]", statement)]
-    assert sum(shown) == problem.points

@@ -139,22 +139,3 @@ def test_warmup_names_the_base_rate_eta_max():
     assert r"base learning rate $\eta_{\max} =" in statement
     step = make_problem("lr_schedule", 3, {"schedules": ["step"]})
     assert r"when the rate is still $\eta_0$" in " ".join(render_problem(step)["statement"].split())
-
-
-@pytest.mark.parametrize("options", [{"schedules": [s]} for s in SCHEDULES])
-def test_each_answer_shows_its_points_in_one_part(options):
-    """Issue #18: with `answer_points` every answer's points stand beside the one part that asks
-    for it (all weights differ, so a part counted twice or left out would show), and no line of
-    points per answer is left under the heading."""
-    import re
-    from fractions import Fraction
-
-    from generator.pipeline import render_problem
-
-    problem = make_problem("lr_schedule", 5, options)
-    problem.answer_points = {name: Fraction(2**i) for i, name in enumerate(problem.solution.answers)}
-    problem.points = sum(problem.answer_points.values())
-    statement = render_problem(problem)["statement"]
-    assert "\\noindent{\\small" not in statement
-    shown = [int(x) for x in re.findall(r"\\(?:sub)?part\[(\d+)\]", statement)]
-    assert sum(shown) == problem.points

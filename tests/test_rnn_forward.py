@@ -1,17 +1,12 @@
-import re
-from fractions import Fraction
 
 import pytest
 import torch
-import yaml
 from family_suite import FamilySuite
 from oracle import as_float, tensor
 
-from generator.bank import load_bank
 from generator.family import get_family
 from generator.numbers import exact
-from generator.pipeline import render_problem
-from generator.variants import draw_slot, make_problem
+from generator.variants import make_problem
 
 FAMILY = "rnn_forward"
 GRADIENTS = {"grad_W_hh": "weight_hh_l0", "grad_W_xh": "weight_ih_l0", "grad_b": "bias_ih_l0"}
@@ -134,22 +129,3 @@ def test_relu_cuts_a_unit_off_before_the_last_step(seed):
     assert all((a.abs() > 1e-9).all() for a in pre)
     assert any((a < 0).any() for a in pre[:-1])
     assert as_float(make_problem(FAMILY, seed).contract()["answers"]["loss"]) > 0
-
-
-PART_POINT_CASES = [(1, {}), (2, {"nonlinearity": "tanh"})]
-
-
-@pytest.mark.parametrize(("seed", "options"), PART_POINT_CASES)
-def test_each_part_shows_the_points_of_its_answers(tmp_path, seed, options):
-    """With answer_points every answer's points print beside the one part that asks it, so
-    no answer is left for the line under the heading, and the parts' points add up (#18)."""
-    names = list(get_family(FAMILY).answer_labels)
-    path = tmp_path / "bank.yaml"
-    path.write_text(yaml.safe_dump({"title": "t", "problems": [
-        {"family": FAMILY, "points": len(names), "options": options, "answer_points": dict.fromkeys(names, 1)}]}))
-    bank = load_bank(str(path))
-    problem = draw_slot(bank, seed, "x", bank.slots[0])
-    statement = render_problem(problem)["statement"]
-    assert "Points per answer" not in statement
-    shown = re.findall(r"\\part\[([^\]]+)\]", statement)
-    assert sum(Fraction(points) for points in shown) == problem.points

@@ -3,20 +3,15 @@ alone, its parameters counted (in total and per layer, from torch's parameter na
 a forward pass on zeros(T, B, input_size) for the shapes; plus the counts a teacher checks
 (LSTM(10, 20) has 2,560 parameters because torch keeps two bias vectors)."""
 
-import re
-from fractions import Fraction
 from typing import Any
 
 import pytest
 import torch
-import yaml
 from family_suite import FamilySuite
 from oracle import trainable_params
 
-from generator.bank import load_bank
 from generator.family import get_family
-from generator.pipeline import render_problem
-from generator.variants import draw_slot, make_problem
+from generator.variants import make_problem
 
 FAMILY = "rnn_params"
 
@@ -124,23 +119,3 @@ def test_drawn_variants_are_gradable_by_construction():
         if p["num_layers"] > 1:
             assert p["input_size"] != d * p["hidden_size"]
         assert p["seq_len"] != p["batch"] and p["batch"] != d * p["num_layers"]
-
-
-PART_POINT_CASES = [(1, {"layers": [1]}), (2, {"layers": [3], "bidirectional": True, "cells": ["LSTM"]}),
-                    (3, {"with_shapes": False, "layers": [2]})]
-
-
-@pytest.mark.parametrize(("seed", "options"), PART_POINT_CASES)
-def test_each_part_shows_the_points_of_its_answers(tmp_path, seed, options):
-    """With answer_points every answer's points print beside the one part that asks it, so
-    no answer is left for the line under the heading, and the parts' points add up (#18)."""
-    names = list(get_family(FAMILY).answer_labels)
-    path = tmp_path / "bank.yaml"
-    path.write_text(yaml.safe_dump({"title": "t", "problems": [
-        {"family": FAMILY, "points": len(names), "options": options, "answer_points": dict.fromkeys(names, 1)}]}))
-    bank = load_bank(str(path))
-    problem = draw_slot(bank, seed, "x", bank.slots[0])
-    statement = render_problem(problem)["statement"]
-    assert "Points per answer" not in statement
-    shown = re.findall(r"\\part\[([^\]]+)\]", statement)
-    assert sum(Fraction(points) for points in shown) == problem.points

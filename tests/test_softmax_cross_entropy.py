@@ -1,19 +1,15 @@
 import math
-import re
 from fractions import Fraction
 
 import pytest
 import sympy as sp
 import torch
 import torch.nn.functional as F
-import yaml
 from family_suite import FamilySuite
 from oracle import as_float, close, tensor
 
-from generator.bank import load_bank
 from generator.family import get_family
-from generator.pipeline import render_problem
-from generator.variants import draw_slot, make_problem
+from generator.variants import make_problem
 
 FAMILY = "softmax_cross_entropy"
 HALF_UNIT = 0.5e-4 + 1e-9  # the answers are torch's values rounded to four decimals
@@ -108,22 +104,3 @@ def test_targets_have_probability_at_least_a_tenth():
         problem = make_problem(FAMILY, seed)
         for row, t in zip(problem.solution.answers["probs"], problem.params["targets"], strict=True):
             assert row[t] >= sp.Rational(1, 10)
-
-
-PART_POINT_CASES = [(1, {}), (2, {"classes": [4]})]
-
-
-@pytest.mark.parametrize(("seed", "options"), PART_POINT_CASES)
-def test_each_part_shows_the_points_of_its_answers(tmp_path, seed, options):
-    """With answer_points every answer's points print beside the one part that asks it, so
-    no answer is left for the line under the heading, and the parts' points add up (#18)."""
-    names = list(get_family(FAMILY).answer_labels)
-    path = tmp_path / "bank.yaml"
-    path.write_text(yaml.safe_dump({"title": "t", "problems": [
-        {"family": FAMILY, "points": len(names), "options": options, "answer_points": dict.fromkeys(names, 1)}]}))
-    bank = load_bank(str(path))
-    problem = draw_slot(bank, seed, "x", bank.slots[0])
-    statement = render_problem(problem)["statement"]
-    assert "Points per answer" not in statement
-    shown = re.findall(r"\\part\[([^\]]+)\]", statement)
-    assert sum(Fraction(points) for points in shown) == problem.points

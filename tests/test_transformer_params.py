@@ -2,20 +2,16 @@
 LayerNorms, and the stack, built as torch.nn modules on the meta device (shapes only, no
 memory) and counted; plus the published counts of BERT-base and the original Transformer."""
 
-import re
 from fractions import Fraction
 from typing import Any
 
 import pytest
 import torch
-import yaml
 from family_suite import FamilySuite
 from oracle import trainable_params
 
-from generator.bank import load_bank
 from generator.family import get_family
-from generator.pipeline import render_problem
-from generator.variants import draw_slot, make_problem
+from generator.variants import make_problem
 
 FAMILY = "transformer_params"
 
@@ -130,22 +126,3 @@ def test_drawn_configurations_are_realistic():
         assert p["d_model"] // p["nhead"] in (32, 48, 64, 80, 96, 128)
         assert 3 * p["d_model"] <= 2 * p["dim_feedforward"] <= 8 * p["d_model"]
         assert 2 <= p["num_layers"] <= 24
-
-
-PART_POINT_CASES = [(1, {}), (3, {"preset": "bert_base", "bias": False})]
-
-
-@pytest.mark.parametrize(("seed", "options"), PART_POINT_CASES)
-def test_each_part_shows_the_points_of_its_answers(tmp_path, seed, options):
-    """With answer_points every answer's points print beside the one part that asks it, so
-    no answer is left for the line under the heading, and the parts' points add up (#18)."""
-    names = list(get_family(FAMILY).answer_labels)
-    path = tmp_path / "bank.yaml"
-    path.write_text(yaml.safe_dump({"title": "t", "problems": [
-        {"family": FAMILY, "points": len(names), "options": options, "answer_points": dict.fromkeys(names, 1)}]}))
-    bank = load_bank(str(path))
-    problem = draw_slot(bank, seed, "x", bank.slots[0])
-    statement = render_problem(problem)["statement"]
-    assert "Points per answer" not in statement
-    shown = re.findall(r"\\part\[([^\]]+)\]", statement)
-    assert sum(Fraction(points) for points in shown) == problem.points

@@ -143,22 +143,3 @@ def test_a_leaky_slope_too_small_to_grade_is_refused():
 
     says = rejected(FAMILY, {"nonlinearity": "leaky_relu", "negative_slope": "0.01"})
     assert "slope_ignored on gain is within the tolerance" in says
-
-
-@pytest.mark.parametrize("options", [{}, {"schemes": ["kaiming_normal"]}, {"schemes": ["xavier_uniform"]}])
-def test_each_answer_shows_its_points_in_one_part(options):
-    """Issue #18: with `answer_points` every answer's points stand beside the one part that asks
-    for it (all weights differ, so a part counted twice or left out would show), and no line of
-    points per answer is left under the heading."""
-    import re
-    from fractions import Fraction
-
-    from generator.pipeline import render_problem
-
-    problem = make_problem("weight_init", 5, options)
-    problem.answer_points = {name: Fraction(2**i) for i, name in enumerate(problem.solution.answers)}
-    problem.points = sum(problem.answer_points.values())
-    statement = render_problem(problem)["statement"]
-    assert "\\noindent{\\small" not in statement
-    shown = [int(x) for x in re.findall(r"\\(?:sub)?part\[(\d+)\]", statement)]
-    assert sum(shown) == problem.points
