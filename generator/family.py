@@ -100,6 +100,11 @@ class Family:
     # `gen check` and the family tests enforce it (generator.check.gradability).
     contrasts: ClassVar[tuple[tuple[str, ...], ...]] = ()
 
+    def heading(self, params: dict[str, Any]) -> str:
+        """The problem's heading on the exam: the title, unless a variant is better named
+        by what it drew (a causal mask, the one schedule asked)."""
+        return self.title
+
     def answer_label(self, name: str) -> str:
         """The label students see for answer `name`; a plugin that sets none still gets
         words rather than an identifier."""

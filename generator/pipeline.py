@@ -74,7 +74,7 @@ def render_problem(problem: Problem, course: Path | None = None, language: str =
     statement = reusable_figures(render_block(family.template, "statement", context, family.template_dir, course))
     return {
         "kind": "family",
-        "title": family.title,
+        "title": family.heading(problem.params),
         "points": _points_text(problem.points),
         "statement": Tex(answer_points_line(problem, language, placed) + statement),
         # the statement before its parts, and the parts (layout: compact keeps the first together)

@@ -156,3 +156,13 @@ def test_the_weights_are_neither_saturated_nor_uniform(dims):
         flat = [len(set(seen)) == 1 for seen in rows if len(seen) > 1]
         assert sum(flat) <= 1 and not all(flat), (seed, scores)
         assert any(row != scores[0] for row in scores), (seed, scores)
+
+
+def test_the_heading_names_the_mask_only_when_there_is_one():
+    """The heading is the variant's, not `gen list`'s line '... (optionally causal)'."""
+    from generator.pipeline import render_problem
+
+    for seed in range(6):
+        problem = make_problem(FAMILY, seed)
+        heading = render_problem(problem)["title"]
+        assert heading.startswith("Causal") == problem.params["causal"] and "optionally" not in heading

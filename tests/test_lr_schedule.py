@@ -139,3 +139,12 @@ def test_warmup_names_the_base_rate_eta_max():
     assert r"base learning rate $\eta_{\max} =" in statement
     step = make_problem("lr_schedule", 3, {"schedules": ["step"]})
     assert r"when the rate is still $\eta_0$" in " ".join(render_problem(step)["statement"].split())
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES)
+def test_the_heading_names_the_one_schedule_asked(schedule):
+    from generator.families.lr_schedule import HEADINGS
+    from generator.pipeline import render_problem
+
+    heading = render_problem(make_problem("lr_schedule", 1, {"schedules": [schedule]}))["title"]
+    assert heading == "Learning-rate schedule: " + HEADINGS[schedule]

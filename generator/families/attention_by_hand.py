@@ -92,6 +92,10 @@ class AttentionByHand(Family):
                           one_of(*ENTRY_GRIDS)),
     }
 
+    def heading(self, params: dict[str, Any]) -> str:
+        return "Causal scaled dot-product attention by hand" if params["causal"] else \
+            "Scaled dot-product attention by hand"
+
     def draw(self, rng: np.random.Generator, options: dict[str, Any]) -> dict[str, Any]:
         """Q, K and V from small grids; a draw on which some slip would be graded right
         (every row's scores equal, so that the scaling changes nothing, or weight changes

@@ -22,6 +22,8 @@ from ..rounding import fixed, rounded
 from ..tolerance import Tolerance
 
 SCHEDULES = ("step", "exponential", "cosine", "warmup_cosine")
+HEADINGS = {"step": "step decay", "exponential": "exponential decay", "cosine": "cosine annealing",
+            "warmup_cosine": "linear warm-up, then cosine decay"}
 # The keys' decimals for rates with sqrt(2) or sqrt(3) (and for exact rates longer than
 # that); the tolerance is one unit there, so that a rate computed from cos values a
 # calculator rounded to six decimals is still accepted.
@@ -63,6 +65,9 @@ class LrSchedule(Family):
                             strs_from(SCHEDULES)),
         "count": Option(4, "number of steps at which the learning rate is asked", int_in(3, 5)),
     }
+
+    def heading(self, params: dict[str, Any]) -> str:
+        return "Learning-rate schedule: " + HEADINGS[params["schedule"]]
 
     def draw(self, rng: np.random.Generator, options: dict[str, Any]) -> dict[str, Any]:
         schedule = pick(rng, options["schedules"])
