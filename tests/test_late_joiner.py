@@ -70,8 +70,10 @@ def test_a_late_joiner_is_appended_to_the_class_files(built):
     assert _pages(out / "keys.pdf") == before["keys.pdf"] + _pages(out / "s1151" / "key.pdf")
     appended = _text(out / "exams.pdf", before["exams.pdf"] + 1, before["exams.pdf"] + own)
     assert "Late Joiner" in appended and "Ada" not in appended
-    for page in range(1, own + 1):  # the student's id on every page of their exam
-        assert "s1151" in _text(out / "s1151" / "exam.pdf", page, page), page
+    for page in range(1, own + 1):  # the student's id on every page of their exam, and "page N of M"
+        text = _text(out / "s1151" / "exam.pdf", page, page)
+        assert "s1151" in text and f"page {page} of {own}" in text, page
+    assert f"page {own} of {own}" in _text(out / "exams.pdf", before["exams.pdf"] + own, before["exams.pdf"] + own)
     if (out / "grading.pdf").exists():
         assert "grading.pdf does not have them yet: the same gen exam --roster command without --only" \
                in result.output
