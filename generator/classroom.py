@@ -18,7 +18,7 @@ import json
 import tempfile
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -141,15 +141,25 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
                 pending = []
                 while len(in_flight) > jobs:  # enough queued to keep every core busy
                     collect(in_flight.popleft())
+        # The grading sheet compiles beside the last chunks (on the side thread, after any
+        # LaTeX of names) rather than after them: it lists the students expected to be done,
+        # and is compiled again in the rare case that a copy failed.
+        expected = [student.id for student in students if student.name not in unshown]
+        grading = side.submit(sheet.write, out_dir, expected, epoch=epoch, files=setup.files) if only is None \
+            else None
         while in_flight:
             collect(in_flight.popleft())
         gaps = [f"{text!r} holds characters no installed font has ({chars}): they print as gaps"
                 for text, chars in (setup.strings.result() if setup.strings else {}).items()]
         if only is None:
             exams, keys, result.print_note = _stacks(bank, out_dir, result.done, Path(tmp), epoch, exams, keys)
-            grading = pool.submit(sheet.write, out_dir, result.done, epoch=epoch, files=setup.files)
-            unite(exams, out_dir / "exams.pdf")
-            unite(keys, out_dir / "keys.pdf")
+            if result.done != expected:
+                wait([grading])
+                grading = side.submit(sheet.write, out_dir, result.done, epoch=epoch, files=setup.files)
+            joined = [pool.submit(unite, files, out_dir / name) for files, name in ((exams, "exams.pdf"),
+                                                                                    (keys, "keys.pdf"))]
+            for future in joined:
+                future.result()
     if only is None:
         write_atomic(out_dir / "answers.csv", answers_csv(rows, extra))
         result.shared = shared_variants(holders)
