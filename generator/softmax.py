@@ -1,6 +1,7 @@
 """Softmax and log-softmax as exact sympy expressions (exponentials of rationals), shared
 by the families that need them (attention weights, cross-entropy). The keys show them
-rounded with `numbers.rounded`; the expressions themselves never pass through floats."""
+rounded with `rounding.rounded` (correctly rounded from 50 digits, exactly near a
+rounding boundary); the expressions themselves never pass through floats."""
 
 from __future__ import annotations
 

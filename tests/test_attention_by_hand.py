@@ -6,6 +6,7 @@ import math
 from fractions import Fraction
 
 import pytest
+import sympy as sp
 import torch
 import torch.nn.functional as F
 from family_suite import FamilySuite, matches_json
@@ -119,9 +120,8 @@ def test_a_student_using_the_rounded_weights_is_accepted():
 
 
 def test_the_exact_path_agrees_with_the_fifty_digit_path(monkeypatch):
-    """A value too close to a rounding boundary for generator.precise sends the whole
-    computation down the exact sympy path; both paths give the same answers and slips."""
-    from generator import precise
+    """A 50-digit value too close to a rounding boundary for generator.rounding sends the
+    whole computation down the exact sympy path; both paths give the same answers and slips."""
     from generator.families import attention_by_hand as module
 
     family = get_family(FAMILY)
@@ -130,11 +130,13 @@ def test_the_exact_path_agrees_with_the_fifty_digit_path(monkeypatch):
     fast = [(family.solve(p.params).answers, [s.value for s in family.slips(p.params, p.solution)])
             for p in problems]
 
-    def undecided(value, places):
-        raise ArithmeticError("pretend every value sits on a rounding boundary")
+    def undecided(value, places, rounded=module.rounded):
+        if isinstance(value, sp.Basic):  # exact values and expressions are rounded exactly
+            return rounded(value, places)
+        raise ArithmeticError("pretend every 50-digit value sits on a rounding boundary")
 
     module._attention.cache_clear()
-    monkeypatch.setattr(precise, "rounded", undecided)
+    monkeypatch.setattr(module, "rounded", undecided)
     for problem, (answers, slips) in zip(problems, fast, strict=True):
         assert module.attention(problem.params["Q"], problem.params["K"], problem.params["V"],
                                 divisor=math.isqrt(len(problem.params["Q"][0])),

@@ -161,19 +161,6 @@ def test_every_slip_is_gradable_entry_by_entry(options):
                 assert max(gaps) > 2 * tol, (seed, answer, slip["name"])
 
 
-def test_precise_rounding():
-    """The 50-digit values behind the rounded answers: sigmoid(0) = 1/2 exactly, e = 2.71828...,
-    ln 2 = 0.693147...; a value on a rounding boundary is refused rather than guessed."""
-    from generator import precise
-
-    assert precise.rounded(precise.sigmoid(0), 4) == exact("0.5")
-    assert precise.rounded(precise.exp(1), 4) == exact("2.7183")
-    assert precise.rounded(precise.log(2), 4) == exact("0.6931")
-    assert precise.rounded(exact("0.00005"), 4) == exact("0.0001")  # exact numbers round exactly
-    with pytest.raises(ArithmeticError):
-        precise.rounded(precise.real(exact("0.00005")), 4)
-
-
 @pytest.mark.parametrize("smooth", [False, True])
 def test_part_b_names_every_node_it_grades(smooth):
     """Issue #15: node_grads grades df/df = 1 too, but part (b) said only "every node v" and the

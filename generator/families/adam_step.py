@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import sympy as sp
 
-from .. import domain, precise
+from .. import domain, rounding
 from ..draws import pick
 from ..errors import InfeasibleError
 from ..family import Family, Option, Slip, Solution, int_in, register
@@ -265,25 +265,22 @@ def _fraction(value: Any) -> Fraction:
 
 def _irrational_sqrt(value: Any) -> Any:
     """sqrt of a value that is not a rational square: exact for sympy (a slip's value),
-    50 digits for a run in generator.precise's numbers."""
-    return sp.sqrt(value) if isinstance(value, sp.Basic) else precise.CONTEXT.sqrt(value)
+    50 digits for a run in generator.rounding's numbers."""
+    return sp.sqrt(value) if isinstance(value, sp.Basic) else rounding.sqrt(value)
 
 
 def torch_runs(params: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Adam and AdamW as torch computes them, eps included, to 50 digits: eps nudges the
     first step, so the second step's v-hat is no longer an exact square."""
-    def real(value: Any) -> Any:
-        value = _fraction(value)
-        return precise.CONTEXT.mpf(value.numerator) / value.denominator
-
-    reals = {k: [real(g) for g in v] if k == "grads" else real(v) for k, v in params.items()}
+    reals = {k: [rounding.real(_fraction(g)) for g in v] if k == "grads" else rounding.real(_fraction(v))
+             for k, v in params.items()}
     return run(reals), run(reals, decoupled=True)
 
 
 def shown(value: Any) -> sp.Rational:
     """A value rounded to six decimals: exact ones (sympy) exactly, 50-digit ones by
     their digits."""
-    return rounded(value, PLACES) if isinstance(value, sp.Basic) else precise.rounded(value, PLACES)
+    return rounded(value, PLACES)
 
 
 def _sixth(value: Any) -> int:

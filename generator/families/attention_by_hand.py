@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from .. import domain, precise
+from .. import domain, rounding
 from ..draws import pick
 from ..errors import InfeasibleError
 from ..family import Family, Option, Slip, Solution, flag, ints_from, one_of, register
@@ -251,7 +251,7 @@ def attention(Q: Matrix, K: Matrix, V: Matrix, *, divisor: int, mask: str, colum
 @functools.lru_cache(maxsize=4096)
 def _attention(Q: Matrix, K: Matrix, V: Matrix, divisor: int, mask: str, columns: bool,
                softmax: bool) -> dict[str, Matrix]:
-    """The weights and the output are computed with generator.precise's 50-digit values:
+    """The weights and the output are computed with generator.rounding's 50-digit values:
     as exact sympy expressions (generator.softmax) they cost a second per variant, every
     slip of every entry included. A value too close to a rounding boundary for those
     digits (a tie, which only rational weights such as 1/2 can produce) makes the whole
@@ -271,14 +271,13 @@ def _weights_and_output(scores: Matrix, V: Matrix, columns: bool, softmax: bool,
         weights = transpose(row_softmax(transpose(scores), exact=exact))
     else:
         weights = row_softmax(scores, exact=exact)
-    values = V if exact or not softmax else [[precise.real(v) for v in row] for row in V]
-    round_ = rounded if exact else precise.rounded
-    return {"weights": [[round_(w, WEIGHT_PLACES) for w in row] for row in weights],
-            "output": [[round_(o, OUTPUT_PLACES) for o in row] for row in matmul(weights, values)]}
+    values = V if exact or not softmax else [[rounding.real(v) for v in row] for row in V]
+    return {"weights": [[rounded(w, WEIGHT_PLACES) for w in row] for row in weights],
+            "output": [[rounded(o, OUTPUT_PLACES) for o in row] for row in matmul(weights, values)]}
 
 
 def matmul(A: Matrix, B: Matrix) -> Matrix:
-    """A B, for exact entries or generator.precise values (never mixed in one product)."""
+    """A B, for exact entries or generator.rounding's 50-digit values (never mixed in one product)."""
     def dot(row: list[Any], col: tuple[Any, ...]) -> Any:
         products = [a * b for a, b in zip(row, col, strict=True)]
         return sum(products[1:], products[0])
@@ -302,7 +301,7 @@ def masked(A: Matrix, keep: Keep) -> Matrix:
 def row_softmax(scores: Matrix, *, exact: bool = True) -> Matrix:
     """Softmax of each row over its unmasked entries, masked entries getting weight 0:
     exact sympy expressions (generator.softmax), or the same shifted form in
-    generator.precise's 50 digits."""
+    generator.rounding's 50 digits."""
     result = []
     for row in scores:
         seen = [s for s in row if s is not None]
@@ -310,10 +309,10 @@ def row_softmax(scores: Matrix, *, exact: bool = True) -> Matrix:
             probabilities = iter(softmax(seen))
         else:
             top = max(seen)
-            exps = [precise.exp(s - top) for s in seen]
+            exps = [rounding.exp(s - top) for s in seen]
             total = sum(exps[1:], exps[0])
             probabilities = iter([e / total for e in exps])
-        zero = sp.Integer(0) if exact else precise.real(sp.Integer(0))
+        zero = sp.Integer(0) if exact else rounding.real(sp.Integer(0))
         result.append([zero if s is None else next(probabilities) for s in row])
     return result
 
@@ -339,13 +338,13 @@ def softmax_steps(i: int, scores: list[Any], weights: list[sp.Rational]) -> dict
     seen = [(j, s) for j, s in enumerate(scores) if s is not None]
     top = max(s for _, s in seen)
     # e^x of a rational x is irrational unless x = 0 (then exactly 1): never a rounding tie
-    exps = [precise.exp(s - top) for _, s in seen]
+    exps = [rounding.exp(s - top) for _, s in seen]
     total = sum(exps[1:], exps[0])
     return {
         "query": i + 1, "seen": [j + 1 for j, _ in seen], "top": score_text(top),
         "shifted": [s - top for _, s in seen],
-        "exps": [fixed(precise.rounded(e, WEIGHT_PLACES), WEIGHT_PLACES) for e in exps],
-        "total": fixed(precise.rounded(total, WEIGHT_PLACES), WEIGHT_PLACES),
+        "exps": [fixed(rounded(e, WEIGHT_PLACES), WEIGHT_PLACES) for e in exps],
+        "total": fixed(rounded(total, WEIGHT_PLACES), WEIGHT_PLACES),
         "weights": [fixed(weights[j], WEIGHT_PLACES) for j, _ in seen],
     }
 

@@ -8,7 +8,7 @@ twice), so that gradients add along two paths; the operations in some places of 
 and the input values are drawn. By default the operations are rational (add, sub, mul,
 div, square, relu, max, neg) and every value is an exact short decimal: inputs are
 multiples of 0.5 and divisors powers of 2 and 5. The `smooth` option puts exp, log or
-sigmoid in the graph; those values are computed to 50 digits (generator.precise) and
+sigmoid in the graph; those values are computed to 50 digits (generator.rounding) and
 rounded to four decimals, and every variant is checked to be graded right for a student
 who rounds each value to four decimals, as the statement tells them to."""
 
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from .. import domain, precise
+from .. import domain, rounding
 from ..draws import pick
 from ..errors import InfeasibleError
 from ..family import Family, Option, Slip, Solution, boolean, register, strs_from
@@ -38,7 +38,7 @@ def _common(args: tuple[Any, ...]) -> tuple[Any, ...]:
     """Exact arguments stay exact; once one is a 50-digit value, all are."""
     if all(isinstance(a, sp.Rational) for a in args):
         return args
-    return tuple(precise.real(a) for a in args)
+    return tuple(rounding.real(a) for a in args)
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def _max(a: Any, b: Any) -> Any:
 def _log(a: Any) -> Any:
     if a <= 0:  # a pinned or candidate graph: refused by name, never a complex logarithm
         raise ArithmeticError("log of a number that is not positive")
-    return precise.log(a)
+    return rounding.log(a)
 
 
 ONE, ZERO = sp.Integer(1), sp.Integer(0)
@@ -75,9 +75,9 @@ OPS: dict[str, Op] = {
     "relu": Op(1, _relu, lambda i, args, out: ONE if args[0] > 0 else ZERO),
     "max": Op(2, _max, lambda i, args, out: ONE if args[i] > args[1 - i] else ZERO),
     "neg": Op(1, lambda a: -a, lambda i, args, out: -ONE),
-    "exp": Op(1, precise.exp, lambda i, args, out: out),
+    "exp": Op(1, rounding.exp, lambda i, args, out: out),
     "log": Op(1, _log, lambda i, args, out: 1 / args[0]),
-    "sigmoid": Op(1, precise.sigmoid, lambda i, args, out: out * (1 - out)),
+    "sigmoid": Op(1, rounding.sigmoid, lambda i, args, out: out * (1 - out)),
 }
 RATIONAL_OPS = ("add", "sub", "mul", "div", "square", "relu", "max", "neg")
 SMOOTH_OPS = ("exp", "log", "sigmoid")
@@ -134,7 +134,7 @@ def _exact(value: Any) -> Any:
 
 
 def _four_decimals(value: Any) -> sp.Rational:
-    return precise.rounded(value, PLACES)
+    return rounding.rounded(value, PLACES)
 
 
 def forward(inputs: Values, nodes: list[Node], keep: Keep = _exact) -> Values:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from .. import domain, precise
+from .. import domain, rounding
 from ..draws import pick
 from ..family import Family, Option, Slip, Solution, int_in, register, strs_from
 from ..numbers import decimal as decimal_text
@@ -155,21 +155,21 @@ def learning_rate(params: dict[str, Any], t: int, mistake: str = "") -> sp.Expr:
 def cosine(base: sp.Rational, eta_min: sp.Rational, phase: sp.Rational, mistake: str = "") -> Any:
     """eta_min + (base - eta_min)(1 + cos(pi phase))/2, CosineAnnealingLR's closed form:
     exact (sympy) at the angles the problems ask; a slip's rate, at any angle, to 50
-    digits (generator.precise), which is all its rounding needs and far faster."""
+    digits (generator.rounding), which is all its rounding needs and far faster."""
     if not mistake and phase in EXACT_COS:
         return eta_min + (base - eta_min) * (1 + EXACT_COS[phase]) / 2
-    trig = precise.CONTEXT.sin if mistake == "sine" else precise.CONTEXT.cos
+    trig = rounding.CONTEXT.sin if mistake == "sine" else rounding.CONTEXT.cos
     half = 1 if mistake == "no_half" else sp.Rational(1, 2)
     low = 0 if mistake == "no_eta_min" else eta_min
-    wave = 1 + trig(precise.CONTEXT.pi * precise.real(phase))
-    return precise.real(low) + precise.real(base - low) * wave * precise.real(half)
+    wave = 1 + trig(rounding.CONTEXT.pi * rounding.real(phase))
+    return rounding.real(low) + rounding.real(base - low) * wave * rounding.real(half)
 
 
 def shown(value: Any) -> sp.Rational:
     """What the key states: a rational rate exactly, an irrational one to PLACES decimals."""
     if isinstance(value, sp.Rational):
         return value
-    return rounded(value, PLACES) if isinstance(value, sp.Expr) else precise.rounded(value, PLACES)
+    return rounded(value, PLACES)
 
 
 # --- drawing -------------------------------------------------------------------

@@ -6,7 +6,7 @@ weight_hh = W_hh, bias_ih = b and bias_hh = 0.
 With ReLU (the default) every value is an exact short decimal: integer weights times
 one-decimal inputs, states and biases give one-decimal pre-activations, so the loss has
 at most three decimals and the gradients two. With tanh the values are irrational: the
-answers are rounded to four decimals (computed to 50 digits, generator.precise), and every
+answers are rounded to four decimals (computed to 50 digits, generator.rounding), and every
 variant is checked to be graded right for a student who rounds each intermediate value
 to four decimals, as the statement tells them to."""
 
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from .. import domain, precise
+from .. import domain, rounding
 from ..draws import pick
 from ..errors import InfeasibleError
 from ..family import Family, Option, Slip, Solution, ints_from, one_of, register
@@ -60,7 +60,7 @@ def _exact(value: Any) -> Any:
 
 
 def _four_decimals(value: Any) -> sp.Rational:
-    return precise.rounded(value, PLACES)
+    return rounding.rounded(value, PLACES)
 
 
 def _relu(a: Any) -> Any:
@@ -77,7 +77,7 @@ def _tanh_derivative(a: Any, h: Any) -> Any:
 
 ACTIVATIONS: dict[str, tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]] = {
     "relu": (_relu, _relu_derivative),
-    "tanh": (precise.tanh, _tanh_derivative),
+    "tanh": (rounding.tanh, _tanh_derivative),
 }
 
 
@@ -392,7 +392,7 @@ def _numbers(params: dict[str, Any]) -> dict[str, Any]:
     tanh (whose values are irrational from the first state on)."""
     if params["nonlinearity"] != "tanh":
         return params
-    return {k: v if k == "nonlinearity" else _each(v, precise.real) for k, v in params.items()}
+    return {k: v if k == "nonlinearity" else _each(v, rounding.real) for k, v in params.items()}
 
 
 def _tex(value: Any, places: int | None, *, paren: bool = False) -> Tex:
