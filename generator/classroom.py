@@ -125,12 +125,12 @@ def build_class(bank: Bank, seed: int, students: list[Student], out_dir: Path, *
             exam.filled = {k: v for k, v in student.extra.items() if k in bank.look.fields and v}
             exam.typeset = shown
             rows.extend(csv_rows(student, exam, extra))
-            sheet.add(student.id, student.name, exam, exam.typeset)
             for problem in exam.problems:
                 if isinstance(problem, Problem):  # a question written in the bank has no variants
                     holders.setdefault((problem.slot, problem.fingerprint), []).append(student.id)
                     result.drawn.setdefault((problem.slot, problem.alternative or 0), []).append(problem.fingerprint)
             entry = _render(student, exam, out_dir)
+            sheet.add(student.id, student.name, exam, exam.typeset)  # after _render: it knows each answer's part
             if student.name in unshown:
                 result.failed[student.id] = f"roster line {student.row}: {unshown[student.name]}"
             else:

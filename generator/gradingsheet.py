@@ -46,6 +46,7 @@ class Short:
 
     label: str
     tex: Tex
+    tag: str = ""  # the exam's part that asks it, "(b)"; "(b1)", "(b2)" when a part asks several
 
 
 def short_answers(item: Item, language: str) -> list[Short]:
@@ -57,16 +58,34 @@ def short_answers(item: Item, language: str) -> list[Short]:
     if all(_manual(item, name) for name in answers):
         return [Short("", t("by_hand"))]  # a design of the student's own: a person grades it
     shorts = []
-    for name, value in answers.items():
+    # in the order the exam's parts ask them, tagged by their part
+    order = [*(name for name in item.parts if name in answers), *(name for name in answers if name not in item.parts)]
+    tags = _part_tags([item.parts.get(name, "") for name in order])
+    for name, tag in zip(order, tags, strict=True):
         label = item.family.answer_label(name)
         if _manual(item, name):
-            shorts.append(Short(label, t("by_hand")))
+            shorts.append(Short(label, t("by_hand"), tag))
             continue
-        tex = f"${short_tex(to_json(value))}$"
+        tex = f"${short_tex(to_json(answers[name]))}$"
         if item.choice is not None and item.choice.answer == name:
             tex = f"{item.choice.correct}: {tex}"
-        shorts.append(Short(label, Tex(tex)))
+        shorts.append(Short(label, Tex(tex), tag))
     return shorts
+
+
+def _part_tags(parts: list[str]) -> list[str]:
+    """"(b)" for an answer its part asks alone, "(b1)", "(b2)" for several in one part;
+    an answer whose part is not known gets a letter of its own, as before."""
+    counts = {part: parts.count(part) for part in parts}
+    seen: dict[str, int] = {}
+    tags = []
+    for index, part in enumerate(parts):
+        if not part:
+            tags.append(f"{TAGS[index]})")
+            continue
+        seen[part] = seen.get(part, 0) + 1
+        tags.append(part if counts[part] == 1 else f"{part[:-1]}{seen[part]})")
+    return tags
 
 
 def _question_answer(asked: Asked, t: Any) -> Tex:
@@ -212,7 +231,7 @@ class _Kind:
     a question; its title and answer labels go into the table's legend once."""
 
     title: str
-    labels: list[str]
+    labels: list[str]  # "(b) the height of the output", as the sheet's legend says it
 
 
 @dataclass
@@ -243,13 +262,12 @@ class GradingSheet:
         for item in exam.problems:
             shorts = short_answers(item, self.bank.language)
             key = (f"q:{item.question.id}" if isinstance(item, Asked)
-                   else f"f:{item.family.id}:{','.join(item.solution.answers)}")
-            labels = [s.label for s in shorts]
+                   else f"f:{item.family.id}:{','.join(s.tag + s.label for s in shorts)}")
+            labels = [f"{s.tag} {s.label}" for s in shorts if s.label]
             self.kinds.setdefault(item.number, {}).setdefault(key, _Kind(_title(item), labels))
             self.points.setdefault(item.number, set()).add(item.points)
-            tagged = len(shorts) > 1 or any(labels)
-            answers = r"\quad ".join(f"\\mbox{{{TAGS[i] + ') ' if tagged else ''}{s.tex}}}"
-                                     for i, s in enumerate(shorts))
+            tagged = len(shorts) > 1 or bool(labels)
+            answers = r"\quad ".join(f"\\mbox{{{s.tag + ' ' if tagged else ''}{s.tex}}}" for s in shorts)
             cells.append((item.number, key, f"{answers} & \\genscore{{{points_text(item.points)}}}"))
         self.cells[student_id] = cells
 
@@ -262,7 +280,7 @@ class GradingSheet:
             kinds = self.kinds[number]
             mixed = len(kinds) > 1
             legend = [{"title": kind.title if mixed else "",
-                       "labels": [f"{TAGS[i]}) {label}" for i, label in enumerate(kind.labels) if label]}
+                       "labels": kind.labels}
                       for kind in kinds.values()]
             rows = []
             for index, (sid, row) in enumerate(students, 1):
@@ -277,7 +295,7 @@ class GradingSheet:
         context = {"sheet": {"title": self._text(bank.title), "course": self._text(bank.course),
                              "header": self._text(bank.look.header or bank.course),
                              "date": bank.date.isoformat() if bank.date else "", "count": len(students),
-                             "problems": problems, "page": Tex("\\thepage")},
+                             "problems": problems, "page": Tex("\\thepage"), "paper": bank.look.paper},
                    "t": translator(bank.language)}
         body = Tex(render_template("grading-sheet.tex", context, bank.look.templates))
         document = render_document([body], bank.look.templates)

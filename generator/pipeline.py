@@ -4,6 +4,7 @@ files. Each stage is a small function with plain data in and out."""
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from fractions import Fraction
 from pathlib import Path
@@ -68,10 +69,19 @@ def render_problem(problem: Problem, course: Path | None = None, language: str =
     """A family problem for part.tex (its template looked up in the course's template
     folder first, when the bank has one); the statement is the family's own English.
     Points of answers that the template's parts do not show go under the heading."""
-    placed: set[str] = set()
-    context = {**problem_context(problem), "part_points": lambda *names: _part_points(problem, names, placed)}
+    asked: list[tuple[str, ...]] = []  # part_points' calls, in the statement's order
+
+    def mark(*names: str) -> Tex:
+        asked.append(names)
+        return Tex(f"\x00{len(asked) - 1}\x00")
+
     family = problem.family
-    statement = reusable_figures(render_block(family.template, "statement", context, family.template_dir, course))
+    context = problem_context(problem)
+    marked = render_block(family.template, "statement", {**context, "part_points": mark}, family.template_dir, course)
+    placed: set[str] = set()
+    problem.parts = _part_labels(marked, asked, problem.solution.answers)
+    statement = reusable_figures(Tex(PART_MARK.sub(
+        lambda m: _part_points(problem, asked[int(m.group(1))], placed) if m.group(1) else m.group(0), marked)))
     return {
         "kind": "family",
         "title": family.heading(problem.params),
@@ -89,6 +99,27 @@ def _opening_and_parts(statement: Tex) -> dict[str, Tex | None]:
     if at < 0:
         return {"opening": None, "parts": None}
     return {"opening": Tex(statement[:at]), "parts": Tex(statement[at:])}
+
+
+PART_MARK = re.compile(r"\\(?:sub)?part\b|\x00(\d+)\x00")  # exam.cls's parts, and part_points' marks
+ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x")
+
+
+def _part_labels(statement: str, asked: list[tuple[str, ...]], answers: dict[str, Any]) -> dict[str, str]:
+    """Each answer's part as the exam prints it, "(b)" or "(a)(ii)", read from where the
+    statement's \\part and \\subpart macros stand before each part_points mark."""
+    labels: dict[str, str] = {}
+    part, subpart = -1, -1
+    for match in PART_MARK.finditer(statement):
+        if match.group(1) is None:
+            if match.group(0) == "\\part":
+                part, subpart = part + 1, -1
+            else:
+                subpart += 1
+            continue
+        label = f"({chr(ord('a') + part)})" + (f"({ROMAN[subpart]})" if subpart >= 0 else "")
+        labels.update((name, label) for name in asked[int(match.group(1))] if name in answers)
+    return labels
 
 
 def render_question(asked: Asked, bank: Bank) -> dict[str, Any]:

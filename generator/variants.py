@@ -40,6 +40,9 @@ class Problem:
     section: int | None = None  # the number of its section, when the bank has sections
     pool: dict[str, int] | None = None  # {"pick": k, "of": n} for a slot that picks k > 1
     answer_points: dict[str, Fraction] = field(default_factory=dict)  # the bank's points per answer, if it sets them
+    # Each answer's part on the printed exam, "(b)" or "(a)(ii)", in the order the parts ask
+    # them; known once the statement is rendered (pipeline.render_problem), empty before.
+    parts: dict[str, str] = field(default_factory=dict)
 
     def points_of(self, answer: str) -> Fraction:
         """What one answer is worth: the bank's `answer_points`, or else an equal share of

@@ -185,3 +185,27 @@ def test_short_forms_are_the_keys_formatting():
     for value in values:
         slow = option_tex(rounded(value)).replace(r"\begin{bmatrix}", r"\left[\begin{smallmatrix}")
         assert short_tex(value) == slow.replace(r"\end{bmatrix}", r"\end{smallmatrix}\right]"), value
+
+
+def test_answers_are_tagged_by_the_exams_parts():
+    """conv_output_size's answers list the output size first, but part (a) asks for the
+    window's span: the sheet's tags and order follow the exam's parts, so a grader marking
+    "(a)" reads the answer to (a); two answers of one part are (c1) and (c2)."""
+    from generator.numbers import to_json
+    from generator.pipeline import exam_parts
+
+    bank = parse_bank({"title": "Parts", "problems": [{"family": "conv_output_size", "points": 4}]},
+                      name="parts", where="parts.yaml")
+    exam = draw_exam(bank, 3)
+    exam_parts(exam)  # rendering the statement tells each answer's part
+    sheet = GradingSheet(bank)
+    sheet.add("s1", "Ada", exam)
+    problem = exam.problems[0]
+    answers = problem.solution.answers
+    cell = sheet.cells["s1"][0][2]
+    expected = [("(a)", "effective_kernel"), ("(b)", "output_size"), ("(c1)", "compare_effective_kernel"),
+                ("(c2)", "compare_output_size")]
+    shown = [f"\\mbox{{{tag} ${short_tex(to_json(answers[name]))}$}}" for tag, name in expected]
+    assert cell.startswith("\\quad ".join(shown))
+    legend = next(iter(sheet.kinds[1].values())).labels
+    assert legend[0] == "(a) the span of one dilated kernel window"

@@ -91,7 +91,7 @@ def test_uniform_copies_are_equally_long_on_letter_paper(uniform):
     for kind in ("exam", "key"):
         lengths = {_pages(folder / f"s{i}" / f"{kind}.pdf") for i in range(6)}
         assert len(lengths) == 1 and lengths.pop() % 2 == 0
-        for pdf in [folder / f"{kind}s.pdf", folder / "s0" / f"{kind}.pdf"]:
+        for pdf in [folder / f"{kind}s.pdf", folder / "s0" / f"{kind}.pdf", folder / "grading.pdf"]:
             assert _info(pdf)["Page size"].startswith("612 x 792"), pdf
     length = _pages(folder / "s0" / "exam.pdf")
     assert f"staple every {length // 2} sheet" in output and f"6 copies, {6 * length} pages" in output
