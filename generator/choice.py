@@ -154,13 +154,14 @@ def to_json_number(number: Fraction | int) -> int | str:
 
 def rounded(value: Any) -> Any:
     """The value as printed: numbers exact when their decimal expansion ends, otherwise
-    rounded to 4 decimals (as numbers.decimal shows them); labels unchanged."""
+    rounded to 4 decimals, or 4 significant digits below 0.1 (numbers.short_decimal);
+    labels unchanged."""
     if isinstance(value, list):
         return [rounded(v) for v in value]
     if isinstance(value, dict):
         return {k: rounded(v) for k, v in value.items()}
     number = as_number(value)
-    return value if number is None else Fraction(numbers.decimal(str(number)))
+    return value if number is None else Fraction(numbers.short_decimal(str(number)))
 
 
 def option_text(value: Any) -> str:

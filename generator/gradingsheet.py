@@ -2,7 +2,8 @@
 for the grading sheet of a class (DIR/grading.pdf, written by `gen exam --roster`).
 
 A short answer is what the key boxes, as one line of LaTeX: numbers exact when their
-decimal ends, otherwise to four decimals (pipeline.option_tex of choice.rounded, as the
+decimal ends, otherwise to four decimals or four significant digits below 0.1
+(pipeline.option_tex of choice.rounded, as the
 multiple-choice options print them), vectors in brackets, matrices as small matrices;
 a multiple-choice answer leads with its letter; an answer more than one value of which
 is right (tolerance `manual`) and a written question say "by hand".
@@ -133,7 +134,8 @@ def _is_matrix(value: Any) -> bool:
 
 def _number_tex(value: Any) -> str:
     """numbers.tex_number(choice.rounded(value)): exact when the decimal ends, else to 4
-    places (half away from zero), integers of 5 digits and more grouped by thin spaces."""
+    places, or 4 significant digits below 0.1 (1/392 is 0.002551, as the key works it,
+    not 0.0026), half away from zero; integers of 5 digits and more grouped by thin spaces."""
     number = as_number(value)
     assert number is not None
     p, q = number.numerator, number.denominator
@@ -146,7 +148,7 @@ def _number_tex(value: Any) -> str:
         while (p * 10**digits) % q:
             digits += 1
     else:
-        digits = 4
+        digits = numbers.short_places(p, q)
     n = (2 * abs(p) * 10**digits + q) // (2 * q)
     sign = "-" if p < 0 and n != 0 else ""
     whole, fraction = divmod(n, 10**digits)

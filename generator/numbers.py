@@ -79,6 +79,21 @@ def decimal(value: Any, places: int = 4) -> str:
     return _fixed(p, q, places)
 
 
+def short_places(p: int, q: int, places: int = 4) -> int:
+    """The decimals a non-terminating p/q is shown with in short form (a key's cover, the
+    grading sheet, choice options): `places`, or more below 0.1, so that 4 significant
+    digits show (1/392 is 0.002551, not 0.0026)."""
+    while p and abs(p) * 10**places < q * 10**3:
+        places += 1
+    return places
+
+
+def short_decimal(value: Any) -> str:
+    """decimal(value) with at least 4 significant digits when the expansion does not end."""
+    r = exact(value)
+    return decimal(r, short_places(int(r.p), int(r.q)))
+
+
 def _fixed(p: int, q: int, digits: int) -> str:
     n = (2 * abs(p) * 10**digits + q) // (2 * q)  # floor(|p/q| * 10^digits + 1/2)
     sign = "-" if p < 0 and n != 0 else ""
