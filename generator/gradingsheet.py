@@ -221,7 +221,9 @@ def cover(exam: Exam) -> dict[str, Any]:
     shown = getattr(exam, "typeset", {})  # titles in scripts pdflatex cannot show, typeset (generator/scripts.py)
     rows = []
     for item in exam.problems:
-        title = _title(item)
+        # the problem's own heading, as the exam prints it (the sheet, shared by every
+        # student, keeps the family's title)
+        title = _title(item) if isinstance(item, Asked) else item.family.heading(item.params)
         rows.append({"number": item.number, "title": shown.get(title, title), "points": points_text(item.points),
                      "answers": short_answers(item, exam.bank.language)})
     return {"rows": rows, "total": points_text(exam.total_points)}
