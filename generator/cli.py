@@ -249,11 +249,14 @@ def grade(responses: Path, exams: Path, out: Path | None, hand: Path | None) -> 
         click.echo(f"skipped {skipped.message}", err=True)
     pending = sum(g.pending for g in grading.graded)
     by_hand = sum(g.hand for g in grading.graded)
+    unread = sum(g.verdict == "unreadable" and not g.hand for g in grading.graded)
     sheet = next(p for p in written if p.name == HAND_FILE)
     click.echo(f"graded {plural(len(grading.graded), 'answer')} of {plural(len(grading.students), 'student')}"
                + (f"; {by_hand} graded by hand" if by_hand else "")
                + (f"; {pending} to grade by hand, so totals are provisional (fill in the points column of {sheet} "
                   f"and grade again with --hand {sheet})" if pending else "; every total is final")
+               + (f" ({plural(unread, 'unreadable value')} {'counts' if unread == 1 else 'count'} 0 unless you give "
+                  f"points in {sheet})" if unread else "")
                + (f"; {plural(len(grading.skipped), 'row')} skipped (see report.html)" if grading.skipped else "")
                + (f"; {plural(len(grading.hand_skipped), 'hand grade')} skipped" if grading.hand_skipped else "")
                + f"; wrote {written[0].parent}: " + ", ".join(p.name for p in written if p.parent == written[0].parent))
