@@ -46,7 +46,7 @@ def test_a_bank_without_the_new_keys_uses_none_of_them():
                        "adjustbox", "\\raggedbottom"):
             assert absent not in tex
         assert "\\makebox[0.62\\textwidth][l]{Name: \\textbf{A}}%\nStudent ID: \\textbf{s1}\n" in tex
-        assert "This exam has" in tex and "\\footer{}{\\genvariant{} --- page \\thepage}{}" in tex
+        assert "This exam has" in tex and "\\footer{}{\\genvariant{} --- page \\thepage{} of \\gentotal{}}{}" in tex
 
 
 def test_shuffle_stays_within_sections():
