@@ -22,9 +22,11 @@ from typing import Any
 from .assets import Assets, inside
 from .errors import BankError, GenError
 from .family import get_family
+from .glyphs import unprintable
 from .i18n import DEFAULT, languages
 from .markdown import Markdown, MarkdownError, parse
 from .questions import Question, parse_question
+from .render import needs_cjk
 from .tolerance import Tolerance, parse_tolerance
 from .yamlload import line_of, load_yaml, text_line
 
@@ -234,7 +236,7 @@ def parse_bank(data: Any, *, name: str, where: str, folder: Path | None = None) 
     if language not in languages():
         raise BankError(f"`language` is one of {', '.join(languages())}, got {language!r}", where=where,
                         hint="a new language is one YAML file of strings in generator/lang/")
-    return Bank(
+    bank = Bank(
         name=name,
         title=title,
         slots=slots,
@@ -248,6 +250,32 @@ def parse_bank(data: Any, *, name: str, where: str, folder: Path | None = None) 
         look=reader.look(data, where),
         images=reader.assets.images,
     )
+    _paragraphs_printable(bank, where)
+    return bank
+
+
+def _paragraphs_printable(bank: Bank, where: str) -> None:
+    """Paragraphs of the bank are set by pdflatex, whose fonts show Latin scripts (and CJK,
+    through CJKutf8); only one-line texts (title, course, header, footer) and the
+    roster's names are typeset in any script (generator/scripts.py). Say so now rather
+    than let LaTeX fail later."""
+    texts = [("instructions", bank.instructions), ("honour_code", bank.look.honour_code)]
+    texts += [(f"section {number}", part) for number, section in enumerate(bank.sections, 1)
+              for part in (section.heading, section.intro)]
+    for slot in bank.slots:
+        for alternative in slot.choices:
+            if isinstance(alternative, Question):
+                q = alternative
+                texts += [(f"question {q.id!r}", part) for part in
+                          (q.title, q.text, q.answer, *q.options, *(c.text for c in q.rubric),
+                           *(q.correct if q.kind == "text" else ()))]
+    for label, text in texts:
+        source = text.source if isinstance(text, Markdown) else text
+        lacking = sorted({c for c in unprintable(source or "") if not (c.isspace() or needs_cjk(c))})
+        if lacking:
+            raise BankError(f"{label} holds characters the exam's fonts cannot print ({''.join(lacking[:8])}): "
+                            "another script than Latin or CJK can be used in the title, course, header and footer "
+                            "and in the roster's names, not yet in paragraphs", where=where)
 
 
 def _text(value: Any, key: str, where: str) -> str:

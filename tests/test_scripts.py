@@ -5,6 +5,7 @@ import csv
 import subprocess
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from generator import scripts
@@ -114,3 +115,18 @@ def test_a_script_without_a_bold_face_falls_back_to_regular(tmp_path, monkeypatc
              if line.startswith("Page") and "size:" in line]
     assert len(pages) == 2 and pages[0] == pages[1]  # the bold page set in the regular face
     assert "genstring@1@b" in (tmp_path / scripts.MACROS_FILE).read_text()
+
+
+@pytest.mark.parametrize(("extra", "named"), [
+    ({"instructions": "Ответьте на все вопросы."}, "instructions"),
+    ({"problems": [{"question": "why", "points": 2, "text": "لماذا؟"}]}, "question 'why'"),
+])
+def test_a_paragraph_in_another_script_is_refused_by_name(tmp_path, extra, named):
+    """Paragraphs are set by pdflatex: another script there is a clear error (exit 2)
+    naming the text, not a LaTeX failure after drawing the class."""
+    bank = {"title": "Глубокое обучение", "problems": [{"family": "conv_params", "points": 2}], **extra}
+    (tmp_path / "bank.yaml").write_text(yaml.safe_dump(bank, allow_unicode=True), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["exam", "--bank", str(tmp_path / "bank.yaml"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert f"{named} holds characters the exam's fonts cannot print" in result.output
+    assert not (tmp_path / "o").exists()
