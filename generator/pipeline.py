@@ -27,8 +27,8 @@ from .variants import Exam, Item, Problem
 def problem_context(problem: Problem) -> dict[str, Any]:
     """What a family template sees: p(arams), a(nswers), w(ork), o(ptions), pts (each
     answer's points as printed) and part_points: `\\part\\VAR{part_points("w_decay")}`
-    gives a part the points of the answers it asks for in exam.cls's own way ("(b) [4
-    points]") when the bank sets `answer_points`, and nothing otherwise (the heading's
+    gives a part the points of the answers it asks for in exam.cls's own way ("(b) (4
+    points)") when the bank sets `answer_points`, and nothing otherwise (the heading's
     total is then shared equally)."""
     return {
         "p": problem.params,
@@ -68,7 +68,9 @@ def answer_points_line(problem: Problem, language: str = DEFAULT, placed: set[st
 def render_problem(problem: Problem, course: Path | None = None, language: str = DEFAULT) -> dict[str, Any]:
     """A family problem for part.tex (its template looked up in the course's template
     folder first, when the bank has one); the statement is the family's own English.
-    Points of answers that the template's parts do not show go under the heading."""
+    Points of answers that the template's parts do not show go under the heading.
+    Rendering also tells each answer's part (problem.parts, for the grading sheet and
+    the cover): part_points first leaves a mark where it stands among the \\part macros."""
     asked: list[tuple[str, ...]] = []  # part_points' calls, in the statement's order
 
     def mark(*names: str) -> Tex:
@@ -82,13 +84,14 @@ def render_problem(problem: Problem, course: Path | None = None, language: str =
     problem.parts = _part_labels(marked, asked, problem.solution.answers)
     statement = reusable_figures(Tex(PART_MARK.sub(
         lambda m: _part_points(problem, asked[int(m.group(1))], placed) if m.group(1) else m.group(0), marked)))
+    statement = Tex(answer_points_line(problem, language, placed) + statement)
     return {
         "kind": "family",
         "title": family.heading(problem.params),
         "points": _points_text(problem.points),
-        "statement": Tex(answer_points_line(problem, language, placed) + statement),
+        "statement": statement,
         # the statement before its parts, and the parts (layout: compact keeps the first together)
-        **_opening_and_parts(Tex(answer_points_line(problem, language, placed) + statement)),
+        **_opening_and_parts(statement),
         "solution": render_block(family.template, "solution", context, family.template_dir, course),
         "choice": render_choice(problem, language),
     }
