@@ -27,6 +27,7 @@ from .i18n import DEFAULT, languages
 from .markdown import Markdown, MarkdownError, parse
 from .questions import Question, parse_question
 from .render import needs_cjk
+from .scripts import INSTALL_HINT, available
 from .tolerance import Tolerance, parse_tolerance
 from .yamlload import line_of, load_yaml, text_line
 
@@ -254,12 +255,11 @@ def parse_bank(data: Any, *, name: str, where: str, folder: Path | None = None) 
     return bank
 
 
-def _paragraphs_printable(bank: Bank, where: str) -> None:
-    """Paragraphs of the bank are set by pdflatex, whose fonts show Latin scripts (and CJK,
-    through CJKutf8); only one-line texts (title, course, header, footer) and the
-    roster's names are typeset in any script (generator/scripts.py). Say so now rather
-    than let LaTeX fail later."""
-    texts = [("instructions", bank.instructions), ("honour_code", bank.look.honour_code)]
+def paragraphs(bank: Bank) -> list[tuple[str, str | Markdown | None]]:
+    """The bank's texts that pdflatex sets as paragraphs (instructions, honour code,
+    sections, written questions), each with what names it in a message."""
+    texts: list[tuple[str, str | Markdown | None]] = [("instructions", bank.instructions),
+                                                      ("honour_code", bank.look.honour_code)]
     texts += [(f"section {number}", part) for number, section in enumerate(bank.sections, 1)
               for part in (section.heading, section.intro)]
     for slot in bank.slots:
@@ -269,13 +269,22 @@ def _paragraphs_printable(bank: Bank, where: str) -> None:
                 texts += [(f"question {q.id!r}", part) for part in
                           (q.title, q.text, q.answer, *q.options, *(c.text for c in q.rubric),
                            *(q.correct if q.kind == "text" else ()))]
-    for label, text in texts:
+    return texts
+
+
+def _paragraphs_printable(bank: Bank, where: str) -> None:
+    """Paragraphs of the bank are set by pdflatex, whose fonts show Latin scripts (and CJK,
+    through CJKutf8); words in other scripts are typeset by LuaLaTeX (generator/scripts.py).
+    Without LuaLaTeX, say so now rather than let LaTeX fail later."""
+    if available():
+        return
+    for label, text in paragraphs(bank):
         source = text.source if isinstance(text, Markdown) else text
         lacking = sorted({c for c in unprintable(source or "") if not (c.isspace() or needs_cjk(c))})
         if lacking:
-            raise BankError(f"{label} holds characters the exam's fonts cannot print ({''.join(lacking[:8])}): "
-                            "another script than Latin or CJK can be used in the title, course, header and footer "
-                            "and in the roster's names, not yet in paragraphs", where=where)
+            raise BankError(f"{label} holds characters pdflatex's fonts cannot print ({''.join(lacking[:8])}), "
+                            "and LuaLaTeX, which typesets them, is not installed", where=where,
+                            hint=INSTALL_HINT)
 
 
 def _text(value: Any, key: str, where: str) -> str:

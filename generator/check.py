@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import json
 import statistics
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import combinations
+from pathlib import Path
 from typing import Any
 
 import sympy as sp
 
+from . import scripts
 from .bank import Bank, Choice
 from .compile import compile_pdf
 from .errors import GenError
@@ -79,8 +82,15 @@ def check_bank(bank: Bank, seeds: int, *, compile_sample: bool = True,
         try:
             sample = Exam(bank=bank, seed=0, variant="CHECK-RUN", problems=samples)
             course = bank.look.templates
-            compile_pdf(render_document([render_part(p) for p in exam_parts(sample)], course), label="check sample",
-                        files=bank.images)
+            with tempfile.TemporaryDirectory(prefix="gen-strings-") as tmp:
+                # text in scripts pdflatex cannot show, typeset by LuaLaTeX as for an exam
+                strings = scripts.needing(scripts.bank_texts(bank), cjk=bank.language == "zh")
+                files = dict(bank.images)
+                if strings:
+                    scripts.typeset(strings, Path(tmp))
+                    sample.typeset, files = scripts.placeholders(strings), {**files, **scripts.files_in(Path(tmp))}
+                compile_pdf(render_document([render_part(p) for p in exam_parts(sample)], course),
+                            label="check sample", files=files)
         except GenError as exc:
             error = str(exc)
     return CheckReport(reports, error)

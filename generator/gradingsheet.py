@@ -33,7 +33,7 @@ from .i18n import translator
 from .numbers import to_json
 from .pipeline import option_tex
 from .questions import Asked
-from .render import Tex, escape, needs_cjk, render_document, render_template
+from .render import Tex, escape, needs_cjk, render_document, render_template, typeset_strings
 from .variants import Exam, Item, Problem
 
 FILE_NAME = "grading.pdf"
@@ -277,6 +277,10 @@ class GradingSheet:
 
     def render(self, done: list[str]) -> str:
         """The sheet's LaTeX, with the students of `done` (in the order of exams.pdf)."""
+        with typeset_strings(self.shown):
+            return self._render(done)
+
+    def _render(self, done: list[str]) -> str:
         kept = set(done)
         students = [(sid, row) for sid, row in self.students if sid in kept]
         problems = []

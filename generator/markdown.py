@@ -383,6 +383,30 @@ def _closing_dollars(s: str, start: int) -> int:
         i += 2
 
 
+def texts(doc: Markdown) -> list[str]:
+    """The literal texts of a document, as the LaTeX output escapes them one by one
+    (text, code, code blocks' lines), in order; not maths nor images."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, Text | Code):
+            found.append(node.text)
+        elif isinstance(node, CodeBlock):
+            found.extend(node.text.split("\n"))
+        elif isinstance(node, tuple):
+            for child in node:
+                walk(child)
+        elif isinstance(node, Emph | Paragraph):
+            walk(node.children)
+        elif isinstance(node, ItemList):
+            walk(node.items)
+        elif isinstance(node, Table):
+            walk((node.header, node.rows))
+
+    walk(doc.blocks)
+    return found
+
+
 # --- LaTeX ----------------------------------------------------------------------
 
 

@@ -20,7 +20,7 @@ from .i18n import DEFAULT, text, translator
 from .markdown import inline_latex, to_latex
 from .parts import compile_parts, reusable_figures, split
 from .questions import Asked
-from .render import Tex, escape, render_block, render_document, render_template
+from .render import Tex, escape, render_block, render_document, render_template, typeset_strings
 from .variants import Exam, Item, Problem
 
 
@@ -212,7 +212,13 @@ def option_tex(value: Any) -> str:
 
 
 def exam_parts(exam: Exam) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The exam's and the key's part of a document (problems rendered once)."""
+    """The exam's and the key's part of a document (problems rendered once). Text that
+    pdflatex cannot show prints as the strings LuaLaTeX typeset (`exam.typeset`)."""
+    with typeset_strings(exam.typeset):
+        return _exam_parts(exam)
+
+
+def _exam_parts(exam: Exam) -> tuple[dict[str, Any], dict[str, Any]]:
     bank, look = exam.bank, exam.bank.look
     t = translator(bank.language)
     shown = exam.typeset.get
@@ -239,6 +245,7 @@ def exam_parts(exam: Exam) -> tuple[dict[str, Any], dict[str, Any]]:
         "compact": look.layout == "compact",  # problems follow each other; each part keeps its room to write
         "pad": True,  # to an even page count, so that the next copy starts on a right-hand page
         "cover": _cover(exam) if look.cover else None,
+        "typeset": exam.typeset,  # for render_part: the texts its template prints
     }
     return {**common, "key": False}, {**common, "key": True}
 
@@ -298,7 +305,8 @@ def _fill(value: str | None, typeset: dict[str, Tex], *, last: bool) -> Tex:
 def render_part(part: dict[str, Any]) -> Tex:
     """One student's exam or key as LaTeX, ready to go into any document."""
     context = {"part": part, "t": translator(part["language"])}
-    return Tex(render_template("part.tex", context, part["templates"]))
+    with typeset_strings(part.get("typeset", {})):
+        return Tex(render_template("part.tex", context, part["templates"]))
 
 
 def render_exam(exam: Exam, *, key: bool) -> str:

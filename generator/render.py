@@ -5,8 +5,10 @@ LaTeX that our own code produced (a `Tex`). No template can forget to escape."""
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ import sympy as sp
 
 from . import numbers
 from .errors import GenError
+from .glyphs import printable
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -38,9 +41,89 @@ _ESCAPES = {
 _ESCAPE_TABLE = str.maketrans(_ESCAPES)
 
 
+# The LaTeX of texts pdflatex's fonts cannot show (generator/scripts.py: names, one-line
+# texts, and the runs of words of paragraphs that `foreign_runs` cuts out), while an
+# exam or sheet that prints them is rendered (`typeset_strings`); empty otherwise.
+_TYPESET: contextvars.ContextVar[dict[str, Tex]] = contextvars.ContextVar("gen_typeset", default={})  # noqa: B039
+
+
+@contextlib.contextmanager
+def typeset_strings(typeset: dict[str, Tex]) -> Iterator[None]:
+    """While rendering, `escape` prints each text of `typeset` (or run of words of it, see
+    `foreign_runs`) as its LaTeX, the page LuaLaTeX typeset it on."""
+    token = _TYPESET.set(typeset)
+    try:
+        yield
+    finally:
+        _TYPESET.reset(token)
+
+
 def escape(text: Any) -> Tex:
-    """User text -> LaTeX that prints it literally (braces, backslashes, ^^, %...)."""
-    return Tex(str(text).translate(_ESCAPE_TABLE))
+    """User text -> LaTeX that prints it literally (braces, backslashes, ^^, %...). Under
+    `typeset_strings`, a text or a run of words in a script pdflatex cannot show prints
+    as the string LuaLaTeX typeset."""
+    text = str(text)
+    typeset = _TYPESET.get()
+    if typeset and not text.isascii():
+        if text in typeset:
+            return typeset[text]
+        return Tex("".join(typeset.get(part, "") or part.translate(_ESCAPE_TABLE) if foreign
+                           else part.translate(_ESCAPE_TABLE) for part, foreign in foreign_runs(text)))
+    return Tex(text.translate(_ESCAPE_TABLE))
+
+
+def _lacks(word: str) -> bool:
+    """A word with a character pdflatex's fonts lack (CJK aside: CJKutf8 shows it)."""
+    table = printable()
+    return any(c not in table and not needs_cjk(c) for c in word)
+
+
+def _rtl(word: str) -> bool:
+    return any(unicodedata.bidirectional(c) in ("R", "AL") for c in word)
+
+
+def _neutral(word: str) -> bool:
+    """No letters: digits, punctuation, symbols, which a right-to-left run takes in."""
+    return not any(unicodedata.category(c)[0] == "L" for c in word)
+
+
+def foreign_runs(text: str) -> list[tuple[str, bool]]:
+    """text cut into parts, in order, each with whether pdflatex cannot show it (so it is
+    typeset by LuaLaTeX, generator/scripts.py). Such a part is one word of a
+    left-to-right script (so lines still break between words; Thai, written without
+    spaces, stays one part up to a space), or a whole right-to-left run: Arabic or
+    Hebrew words with the spaces, digits and punctuation between them, joined by single
+    spaces, so that it reads in its own order. Spaces and Latin words are parts as they are."""
+    pieces = re.split(r"(\s+)", text)  # words at even indices, the spaces between at odd ones
+    parts: list[tuple[str, bool]] = []
+    i = 0
+    while i < len(pieces):
+        word = pieces[i]
+        if i % 2 or not _lacks(word):
+            if word:
+                parts.append((word, False))
+            i += 1
+            continue
+        last = i
+        if _rtl(word):
+            for j in range(i + 2, len(pieces), 2):
+                if _rtl(pieces[j]):
+                    last = j
+                elif not _neutral(pieces[j]) or not pieces[j]:
+                    break
+        run = " ".join(pieces[i:last + 1:2])
+        if _rtl(word):  # punctuation pdflatex shows at a right-to-left run's ends stays outside,
+            # where a reader's left-to-right paragraph puts it: (مرحبا). not .(مرحبا)
+            core = run.strip(_OUTSIDE)
+            start = run.index(core) if core else 0
+            parts += [(run[:start], False), (core, True), (run[start + len(core):], False)]
+        else:
+            parts.append((run, True))
+        i = last + 1
+    return [(part, foreign) for part, foreign in parts if part]
+
+
+_OUTSIDE = ".,;:!?()[]\"'"
 
 
 def _finalize(value: Any) -> Any:

@@ -34,7 +34,7 @@ from typing import Any
 from .compile import TIME_LIMIT_S
 from .errors import LatexError, ToolError
 from .glyphs import unprintable
-from .render import Tex, escape, needs_cjk
+from .render import Tex, escape, foreign_runs, needs_cjk
 
 FILE_NAME = "gen-strings.pdf"  # the strings' pages, copied into each compile folder
 
@@ -73,8 +73,20 @@ def needing(texts: Iterable[str | None], *, cjk: bool = False) -> list[str]:
 
 
 def bank_texts(bank: Any) -> list[str | None]:
-    """The bank's one-line texts a page prints: title, course, header and footer."""
-    return [bank.title, bank.course, bank.look.header, bank.look.footer]
+    """The bank's texts LuaLaTeX may have to typeset: its one-line texts a page prints
+    whole (title, course, header, footer, questions' titles), then, from its paragraphs,
+    each run of words that `render.foreign_runs` cuts out (a word of a left-to-right
+    script, a whole right-to-left run), which `render.escape` replaces by its string."""
+    from .bank import paragraphs  # bank.py asks `available` of this module
+    from .markdown import Markdown, texts
+    from .questions import Question
+
+    lines = [bank.title, bank.course, bank.look.header, bank.look.footer]
+    lines += [q.title for slot in bank.slots for q in slot.choices if isinstance(q, Question) and q.title]
+    runs = [part for _, text in paragraphs(bank) if text
+            for piece in (texts(text) if isinstance(text, Markdown) else [text])
+            for part, foreign in foreign_runs(piece) if foreign]
+    return [*lines, *runs]
 
 
 def _face_of(char: str, cjk: Face) -> Face | None:
@@ -202,11 +214,19 @@ def strings_document(strings: list[str], size_pt: int) -> str:
 """
 
 
+# a number inside a right-to-left run still reads left to right: 2024, 3.5, ٢٠٢٤
+_NUMBER = re.compile(r"([0-9\u0660-\u0669\u06f0-\u06f9]+(?:[.,:/][0-9\u0660-\u0669\u06f0-\u06f9]+)*)")
+
+
 def _runs_tex(text: str) -> str:
     parts = []
     for face, run in script_runs(text):
-        body = f"\\{_command(face)}{{}}{escape(run)}"
-        parts.append(f"{{\\textdir TRT {body}}}" if face.rtl else f"{{{body}}}")
+        if face.rtl:
+            body = "".join(f"{{\\textdir TLT {escape(piece)}}}" if index % 2 else escape(piece)
+                           for index, piece in enumerate(_NUMBER.split(run)))
+            parts.append(f"{{\\textdir TRT \\{_command(face)}{{}}{body}}}")
+        else:
+            parts.append(f"{{\\{_command(face)}{{}}{escape(run)}}}")
     return "".join(parts)
 
 

@@ -8,8 +8,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from generator import bank as bank_module
 from generator import scripts
 from generator.cli import cli
+from generator.render import Tex, escape, foreign_runs, typeset_strings
 
 NAMES = {
     "vi": "Nguyễn Thị Hương", "ru": "Дмитрий Иванов", "zh": "王芳", "el": "Νίκος Παπαδόπουλος",
@@ -121,12 +123,72 @@ def test_a_script_without_a_bold_face_falls_back_to_regular(tmp_path, monkeypatc
     ({"instructions": "Ответьте на все вопросы."}, "instructions"),
     ({"problems": [{"question": "why", "points": 2, "text": "لماذا؟"}]}, "question 'why'"),
 ])
-def test_a_paragraph_in_another_script_is_refused_by_name(tmp_path, extra, named):
-    """Paragraphs are set by pdflatex: another script there is a clear error (exit 2)
-    naming the text, not a LaTeX failure after drawing the class."""
-    bank = {"title": "Глубокое обучение", "problems": [{"family": "conv_params", "points": 2}], **extra}
+def test_without_luatex_a_paragraph_in_another_script_is_refused_by_name(tmp_path, monkeypatch, extra, named):
+    """Words of paragraphs in other scripts are typeset by LuaLaTeX: without it, a clear
+    error (exit 2) naming the text, not a LaTeX failure after drawing the class."""
+    monkeypatch.setattr(bank_module, "available", lambda: False)
+    bank = {"title": "Deep learning", "problems": [{"family": "conv_params", "points": 2}], **extra}
     (tmp_path / "bank.yaml").write_text(yaml.safe_dump(bank, allow_unicode=True), encoding="utf-8")
     result = CliRunner().invoke(cli, ["exam", "--bank", str(tmp_path / "bank.yaml"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2, result.output
-    assert f"{named} holds characters the exam's fonts cannot print" in result.output
+    assert f"{named} holds characters pdflatex's fonts cannot print" in result.output
+    assert "texlive-luatex" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_paragraphs_are_cut_into_words_and_right_to_left_runs():
+    text = "Read مرحبا بالعالم 2024 يا صديقي and (שלום). Then καλημέρα κόσμε, नमस्ते x 王"
+    runs = foreign_runs(text)
+    assert [part for part, foreign in runs if foreign] == [
+        "مرحبا بالعالم 2024 يا صديقي", "שלום", "καλημέρα", "κόσμε,", "नमस्ते"]
+    assert "".join(part for part, _ in runs) == text
+    assert foreign_runs("Ann Zoë") == [("Ann", False), (" ", False), ("Zoë", False)]
+
+
+def test_escape_prints_typeset_runs_only_while_an_exam_is_rendered():
+    typeset = {"Вопрос:": Tex("\\genstring{1}"), "مرحبا بالعالم": Tex("\\genstring{2}")}
+    with typeset_strings(typeset):
+        assert escape("Вопрос: مرحبا بالعالم & x") == "\\genstring{1} \\genstring{2} \\& x"
+    assert escape("Вопрос") == "Вопрос"
+
+
+PARAGRAPHS = {
+    "title": "Quiz", "course": "Test Course", "instructions": "Ответьте на все вопросы. Answer every question.",
+    "sections": [{"heading": "Раздел первый", "intro": "Прочитайте **внимательно** текст.", "problems": [
+        {"question": "multi", "title": "Вопрос о словах", "points": 4,
+         "text": "Translate the Arabic مرحبا بالعالم 2024 يا صديقي, the Greek καλημέρα κόσμε\n"
+                 "and the Hindi नमस्ते दुनिया, then compute $x^2$ for $x = 3$.",
+         "answer": "Ответ: $x^2 = 9$, שלום עולם.", "rubric": [{"points": 4, "criterion": "Правильный перевод"}]},
+        {"family": "conv_params", "points": 2}]}],
+}
+WORDS = ["Ответьте", "вопросы.", "Раздел первый", "внимательно", "Вопрос о словах", "مرحبا", "بالعالم", "2024",
+         "صديقي", "καλημέρα", "κόσμε", "नमस्ते", "दुनिया", "compute"]
+KEY_WORDS = ["Ответ:", "שלום", "עולם", "Правильный перевод"]
+
+
+def test_paragraphs_in_other_scripts_print_on_exam_and_key(tmp_path):
+    (tmp_path / "bank.yaml").write_text(yaml.safe_dump(PARAGRAPHS, allow_unicode=True), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["exam", "--bank", str(tmp_path / "bank.yaml"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    exam, key = _text(tmp_path / "o" / "exam.pdf"), _text(tmp_path / "o" / "key.pdf")
+    assert all(word in exam for word in WORDS), exam
+    assert all(word in key for word in WORDS + KEY_WORDS), key
+    source = (tmp_path / "o" / "exam.tex").read_text(encoding="utf-8")
+    assert "$x^2$" in source and "compute" in source  # maths and Latin text stay pdflatex's
+
+
+def test_paragraphs_in_other_scripts_print_for_a_class_and_its_sheet(tmp_path):
+    (tmp_path / "bank.yaml").write_text(yaml.safe_dump(PARAGRAPHS, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "roster.csv").write_text("id,name\na,Ann Smith\nb,Дмитрий Иванов\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["exam", "--bank", str(tmp_path / "bank.yaml"), "--roster",
+                                      str(tmp_path / "roster.csv"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    for student in "ab":
+        assert all(word in _text(tmp_path / "out" / student / "exam.pdf") for word in WORDS), student
+    assert "Вопрос о словах" in _text(tmp_path / "out" / "grading.pdf")
+
+
+def test_check_compiles_its_sample_with_paragraphs_in_other_scripts(tmp_path):
+    (tmp_path / "bank.yaml").write_text(yaml.safe_dump(PARAGRAPHS, allow_unicode=True), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", "--bank", str(tmp_path / "bank.yaml"), "--seeds", "5"])
+    assert "sample of every problem compiled" in result.output, result.output
