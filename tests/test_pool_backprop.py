@@ -123,3 +123,15 @@ def test_the_layer_stands_on_its_own_line_and_averages_say_how_to_round():
     assert "\\begin{center}\n\\texttt{torch.nn.AvgPool2d(kernel\\_size=" in statement
     assert "as exact fractions or as decimals rounded to four places" in statement
     assert "rounded" not in render_problem(make_problem(FAMILY, 0, {"mode": "max"}))["statement"]
+
+
+def test_overlapping_windows_sharing_a_maximum_never_cancel():
+    """Hypothesis found seed 12783 (kernel 4, overlapping max pooling): all four windows shared
+    two maxima whose gradients cancelled, so dL/dX was all zeros, like the to-minimum slip.
+    Windows sharing a maximum now take one sign, and check() refuses a cancelling pin."""
+    options = {"kernel_sizes": 4, "mode": "max", "overlap": True}
+    problem = make_problem("pool_backprop", 12783, options)
+    assert any(v != 0 for row in problem.solution.answers["grad_input"] for v in row)
+    for seed in range(300):
+        problem = make_problem("pool_backprop", seed, options)
+        assert not problem.family.check(problem.params, problem.solution), seed

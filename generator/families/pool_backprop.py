@@ -48,8 +48,11 @@ class PoolBackprop(Family):
         # Distinct entries everywhere, so no window of any geometry has a tied maximum.
         entries = rng.permutation(np.arange(-n * n, n * n))[: n * n]
         grads = [int(g) for g in rng.integers(1, GRAD_LIMIT + 1, m * m) * rng.choice([-1, 1], m * m)]
+        x = [[int(entries[i * n + j]) for j in range(n)] for i in range(n)]
+        if mode == "max":
+            grads = _no_cancelling(grads, x, k, s, m)
         return {
-            "X": [[sp.Integer(int(entries[i * n + j])) for j in range(n)] for i in range(n)],
+            "X": [[sp.Integer(v) for v in row] for row in x],
             "mode": mode,
             "kernel_size": sp.Integer(k),
             "stride": sp.Integer(s),
@@ -154,6 +157,13 @@ class PoolBackprop(Family):
             if len(set(window["values"])) != k * k:
                 problems.append(f"X has tied values in window ({window['r']}, {window['c']}), so its maximum is "
                                 "ambiguous")
+        if params["mode"] == "max":
+            grad_input = solution.answers["grad_input"]
+            for window in solution.work["windows"]:
+                if grad_input[window["max_row"]][window["max_col"]] == 0:
+                    problems.append(f"the gradients of the windows sharing the maximum at ({window['max_row']}, "
+                                    f"{window['max_col']}) cancel, so where they go does not show")
+                    break
         # Both layers are linear in the routing: the gradient's total is conserved.
         if sum(sum(row) for row in solution.answers["grad_input"]) != solution.work["grad_total"]:
             problems.append("the input gradient does not add up to the output gradient")
@@ -173,6 +183,21 @@ def _geometries(options: dict[str, Any]) -> list[tuple[int, int, int]]:
             f"gives an input of at most {options['max_input']}x{options['max_input']} with a 2x2 output",
         )
     return found
+
+
+def _no_cancelling(grads: list[int], x: list[list[int]], k: int, s: int, m: int) -> list[int]:
+    """Overlapping max-pooling windows can share their maximum, which then receives the sum
+    of their gradients: windows that share one take the sign of the first of them, so no
+    sum cancels to 0 (a gradient of zeros would hide where the gradients go, and match
+    the slips)."""
+    sign: dict[tuple[int, int], int] = {}
+    signed = []
+    for index, g in enumerate(grads):
+        cells = _window(index // m, index % m, k, s)
+        peak = max(cells, key=lambda cell: x[cell[0]][cell[1]])
+        sign.setdefault(peak, 1 if g > 0 else -1)
+        signed.append(abs(g) * sign[peak])
+    return signed
 
 
 def _window(r: int, c: int, k: int, s: int) -> list[Cell]:
