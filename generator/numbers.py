@@ -117,6 +117,26 @@ def significant(value: sp.Expr, digits: int) -> sp.Rational:
     return rounded(value, digits - 1 - int(sp.floor(sp.log(value, 10))))
 
 
+# The words a key restates a large count in, largest first.
+COUNT_UNITS = (("trillion", 10**12), ("billion", 10**9), ("million", 10**6))
+
+
+def count_unit(count: int | sp.Integer) -> tuple[str, int] | None:
+    """The largest of million, billion, trillion a count reaches (from a tenth of a million
+    on, millions); None for a smaller count, which a key gives as it is."""
+    for word, size in COUNT_UNITS:
+        if count >= size or (size == 10**6 and 10 * count >= size):
+            return word, size
+    return None
+
+
+def in_words(count: int | sp.Integer) -> dict[str, Any] | None:
+    """A large count as a key restates it: three significant digits of its unit, "about
+    241 million" rather than 240,844,800 or "240.8448 million"."""
+    unit = count_unit(count)
+    return None if unit is None else {"value": significant(sp.Rational(count, unit[1]), 3), "unit": unit[0]}
+
+
 def significant_text(value: sp.Expr, digits: int) -> str:
     """A positive `value` as decimal text of exactly `digits` significant digits, trailing
     zeros kept: 1.050 when four are asked for, not 1.05."""

@@ -109,9 +109,10 @@ def test_part_b_has_one_reading():
 
 @pytest.mark.parametrize("seed", range(10))
 def test_the_key_rounds_the_millions(seed):
-    """Issue #15: the key printed "(30.507008 million)"; the millions are rounded to three digits."""
+    """Issue #15: the key printed "(30.507008 million)"; the counts are restated to three
+    significant digits in millions or billions (numbers.in_words)."""
     rendered = render_problem(make_problem(FAMILY, seed))["solution"]
-    millions = re.findall(r"about (?:\} |\$)([0-9.\\,]+)(?: \\text\{ |\$ )million", rendered)
+    millions = re.findall(r"about (?:\} |\$)([0-9.\\,]+)(?:\$ | \\text\{ )(?:million|billion)", rendered)
     assert len(millions) == 2, rendered
     for text in millions:
         digits = text.replace("\\,", "").replace(".", "").strip("0")

@@ -35,3 +35,13 @@ def test_significant_text_keeps_trailing_zeros():
     assert significant_text(sp.Rational(1, 1000), 4) == "0.001000"
     assert significant_text(sp.Rational(123456), 4) == "123500"
     assert significant_text(sp.Rational(99996, 10000), 4) == "10.00"
+
+
+def test_large_counts_in_words():
+    from generator.numbers import in_words
+
+    assert in_words(240_844_800) == {"value": 241, "unit": "million"}
+    assert in_words(12_884_901_888) == {"value": sp.Rational(129, 10), "unit": "billion"}
+    assert in_words(39_582_418_599_936) == {"value": sp.Rational(396, 10), "unit": "trillion"}
+    assert in_words(150_000) == {"value": sp.Rational(15, 100), "unit": "million"}
+    assert in_words(99_999) is None

@@ -17,7 +17,7 @@ from .. import domain
 from ..draws import pick
 from ..errors import InfeasibleError
 from ..family import Family, Option, Slip, Solution, ints_from, register
-from ..numbers import rounded
+from ..numbers import in_words, rounded
 from ..tolerance import half_unit
 
 # Widths and head counts of real encoders (BERT-base 768/12, ViT-S 384/6, GPT-2 medium
@@ -112,10 +112,7 @@ class AttentionCost(Family):
             "quadratic_wins": n > 2 * d, "balanced": n == 2 * d,
             "growth_total_approx": rounded(answers["growth_total"], GROWTH_PLACES),
             "growth_total_terminates": (answers["growth_total"] * 10**GROWTH_PLACES).q == 1,
-            "mega_total": rounded(total / 10**6, 0),
-            # "about 12,885 million", but "about 39,582 billion" rather than 39,582,419 million
-            "rough_total": rounded(total / 10**(6 if total < 10**12 else 9), 0),
-            "rough_unit": "million" if total < 10**12 else "billion",
+            "words_total": in_words(total),  # "about 12.9 billion", not 12,884,901,888
         })
 
     def slips(self, params: dict[str, Any], solution: Solution) -> list[Slip]:

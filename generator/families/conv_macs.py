@@ -13,6 +13,7 @@ import sympy as sp
 from .. import domain
 from ..draws import pick
 from ..family import Family, Option, Slip, Solution, boolean, ints_from, register
+from ..numbers import count_unit
 from ..rounding import fixed, rounded
 from ..shapes import conv_macs, conv_params
 from ..tolerance import half_unit
@@ -132,19 +133,18 @@ class ConvMacs(Family):
         return problems
 
 
-# Units for a large count, largest first: word, FLOP prefix, size.
-SCALES = (("trillion", "T", 10**12), ("billion", "G", 10**9), ("million", "M", 10**6))
+FLOP_PREFIXES = {"trillion": "T", "billion": "G", "million": "M"}
 
 
 def _scaled(count: sp.Integer) -> dict[str, Any] | None:
-    """A count of MACs in the largest unit it reaches (millions from a tenth of a million on),
-    to two places, and the FLOPs when a MAC counts as two; None for a smaller count."""
-    for word, prefix, size in SCALES:
-        if count >= size or (size == 10**6 and 10 * count >= size):
-            value = sp.Rational(count, size)
-            return {"unit": word, "prefix": prefix, "value": fixed(rounded(value, 2), 2),
-                    "double": fixed(rounded(2 * value, 2), 2), "exact": rounded(value, 2) == value}
-    return None
+    """A count of MACs in the largest unit it reaches (numbers.count_unit), to two places,
+    and the FLOPs when a MAC counts as two; None for a smaller count."""
+    if (unit := count_unit(count)) is None:
+        return None
+    word, size = unit
+    value = sp.Rational(count, size)
+    return {"unit": word, "prefix": FLOP_PREFIXES[word], "value": fixed(rounded(value, 2), 2),
+            "double": fixed(rounded(2 * value, 2), 2), "exact": rounded(value, 2) == value}
 
 
 def _unpack(params: dict[str, Any]) -> tuple[int, int, int, int, int]:

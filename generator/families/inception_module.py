@@ -14,7 +14,7 @@ import sympy as sp
 from .. import domain
 from ..draws import pick
 from ..family import Family, Option, Slip, Solution, ints_from, register
-from ..numbers import significant
+from ..numbers import in_words
 from ..shapes import conv_macs
 from ..tolerance import half_unit
 
@@ -89,8 +89,8 @@ class InceptionModule(Family):
                 "k2": sp.Integer(k * k),
                 "macs_reduce": reduce_macs,
                 "macs_big": big_macs,
-                "mega_direct": significant(direct / 10**6, 3),  # "about 241 million"
-                "mega_reduced": significant(reduced / 10**6, 3),
+                "words_direct": in_words(direct),  # "about 241 million"
+                "words_reduced": in_words(reduced),
                 "per_position_direct": sp.Integer(k * k * c_in * c_out),
                 "per_position_reduced": sp.Integer(c_in * r + k * k * r * c_out),
             },
