@@ -22,11 +22,10 @@ from typing import Any
 from .assets import Assets, inside
 from .errors import BankError, GenError
 from .family import get_family
-from .glyphs import unprintable
 from .i18n import DEFAULT, languages
 from .markdown import Markdown, MarkdownError, parse
 from .questions import Question, parse_question
-from .render import needs_cjk
+from .render import lacking
 from .scripts import INSTALL_HINT, available
 from .tolerance import Tolerance, parse_tolerance
 from .yamlload import line_of, load_yaml, text_line
@@ -280,9 +279,9 @@ def _paragraphs_printable(bank: Bank, where: str) -> None:
         return
     for label, text in paragraphs(bank):
         source = text.source if isinstance(text, Markdown) else text
-        lacking = sorted({c for c in unprintable(source or "") if not (c.isspace() or needs_cjk(c))})
-        if lacking:
-            raise BankError(f"{label} holds characters pdflatex's fonts cannot print ({''.join(lacking[:8])}), "
+        missing = sorted(lacking(source or ""))
+        if missing:
+            raise BankError(f"{label} holds characters pdflatex's fonts cannot print ({''.join(missing[:8])}), "
                             "and LuaLaTeX, which typesets them, is not installed", where=where,
                             hint=INSTALL_HINT)
 

@@ -33,7 +33,7 @@ from .i18n import translator
 from .numbers import to_json
 from .pipeline import option_tex
 from .questions import Asked
-from .render import Tex, escape, needs_cjk, render_document, render_template, typeset_strings
+from .render import Tex, escape, lacking, render_document, render_template, typeset_strings
 from .variants import Exam, Item, Problem
 
 FILE_NAME = "grading.pdf"
@@ -192,12 +192,8 @@ def _title(item: Item) -> str:
     if len(title) > TITLE_CHARS:
         title = title[:TITLE_CHARS]
     elif len(words) <= TITLE_WORDS:
-        return item.question.id if _lacking(title) else title
-    return item.question.id if _lacking(title) else title + " …"
-
-
-def _lacking(text: str) -> bool:
-    return any(not needs_cjk(c) for c in unprintable(text))
+        return item.question.id if lacking(title) else title
+    return item.question.id if lacking(title) else title + " …"
 
 
 TITLE_WORDS, TITLE_CHARS = 8, 60
@@ -256,7 +252,7 @@ class GradingSheet:
         LaTeX of the names and titles pdflatex's fonts cannot show (generator/scripts.py)."""
         self.shown = typeset or self.shown
         name_tex = self.shown.get(name)
-        if name_tex is None and _lacking(name):  # pdflatex would stop at it: the id alone identifies them
+        if name_tex is None and lacking(name):  # pdflatex would stop at it: the id alone identifies them
             self.nameless.append(student_id)
             name_tex = Tex("")
         name_tex = name_tex if name_tex is not None else breakable(name)

@@ -72,10 +72,12 @@ def escape(text: Any) -> Tex:
     return Tex(text.translate(_ESCAPE_TABLE))
 
 
-def _lacks(word: str) -> bool:
-    """A word with a character pdflatex's fonts lack (CJK aside: CJKutf8 shows it)."""
+def lacking(text: str) -> list[str]:
+    """The characters of text that pdflatex cannot set, in order of appearance: those its
+    fonts lack, CJK aside (CJKutf8 sets it) and whitespace aside (a line break is no glyph).
+    Such text is typeset by LuaLaTeX (generator/scripts.py)."""
     table = printable()
-    return any(c not in table and not needs_cjk(c) for c in word)
+    return list(dict.fromkeys(c for c in text if c not in table and not c.isspace() and not needs_cjk(c)))
 
 
 def _rtl(word: str) -> bool:
@@ -99,7 +101,7 @@ def foreign_runs(text: str) -> list[tuple[str, bool]]:
     i = 0
     while i < len(pieces):
         word = pieces[i]
-        if i % 2 or not _lacks(word):
+        if i % 2 or not lacking(word):
             if word:
                 parts.append((word, False))
             i += 1
